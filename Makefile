@@ -1,0 +1,67 @@
+# Cross-site synthesis kit. `make` alone lists the targets.
+# Every target creates .venv first when it is missing or older than pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KIT    := $(BIN)/python -m analysis
+
+.DEFAULT_GOAL := help
+.PHONY: help venv validate tables notebooks report test bench clean refresh-notebooks new-site
+
+help:  ## list the targets
+	@echo "Cross-site synthesis kit"
+	@echo
+	@echo "  make report     raw data -> reports/comparison.pdf (the main job)"
+	@echo "  make test       unit tests and nbval over notebooks/"
+	@echo "  make validate   check every input file, one verdict per file"
+	@echo "  make tables     tidy tables + data dictionary in reports/tables/ (no Jupyter)"
+	@echo "  make notebooks  execute every site notebook and the cross-site notebook"
+	@echo "                  into reports/notebooks/ (papermill, sites in parallel)"
+	@echo "  make refresh-notebooks  re-execute the committed notebooks in notebooks/"
+	@echo "                  after a deliberate data change (nbval compares against them)"
+	@echo "  make new-site SITE=slug TEXT=file.txt   add a site with suggested coding"
+	@echo "  make bench      speed figures -> reports/benchmarks.md"
+	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
+	@echo
+	@echo "The first target you run creates .venv (pip install -e '.[dev]')."
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the kit into $(VENV) (first run only; a few minutes)"
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## create the virtual environment
+
+validate: $(STAMP)
+	$(KIT) validate
+
+tables: $(STAMP)
+	$(KIT) tables
+
+notebooks: $(STAMP)
+	$(KIT) notebooks
+
+report: $(STAMP)
+	$(KIT) report
+
+refresh-notebooks: $(STAMP)
+	$(BIN)/python -m analysis.notebooks refresh
+
+new-site: $(STAMP)
+	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt [NAME='Office name']"; exit 2; }
+	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)")
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m analysis.bench
+
+clean:
+	rm -rf reports/tables reports/figures reports/notebooks reports/build \
+		reports/comparison.pdf reports/benchmarks.md

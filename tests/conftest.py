@@ -1,0 +1,99 @@
+"""Shared fixtures: a small valid corpus written into a temporary folder.
+
+``tiny_corpus(tmp_path)`` builds a corpus of two sites in the kit's data layout;
+tests break one thing in it and check the error.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from analysis.paths import ROOT, Layout
+
+SHARED = ROOT.parent / "shared"
+
+TEXTS = {
+    "alpha": "Abstrak\n\nPimpinan terbuka kepada staf. Pegawai bekerja secara individual.\n\n"
+             "Hasil\n\nKepala bagian memberi arahan yang jelas. Tugas sering terlambat.\n",
+    "beta": "Abstrak\n\nPegawai saling mendukung 😀 dalam tim.\n\nHasil\n\n"
+            "Sarana kantor terbatas. Kinerja pegawai meningkat.\n",
+}
+
+CODEBOOK = [
+    ("openness", "", "dimension"), ("supportiveness", "", "dimension"),
+    ("clear_instructions", "", "practice"), ("individualism", "", "barrier"),
+    ("infrastructure", "", "barrier"), ("timeliness", "", "outcome"),
+    ("individual_performance", "", "outcome"),
+    ("alpha_open_door", "openness", "dimension"),
+]
+
+SHEETS = {
+    "alpha": [("Pimpinan terbuka kepada staf", "alpha_open_door", "positive", "results"),
+              ("Pegawai bekerja secara individual", "individualism", "negative", "results"),
+              ("memberi arahan yang jelas", "clear_instructions", "positive", "results"),
+              ("Tugas sering terlambat", "timeliness", "negative", "results")],
+    "beta": [("Pegawai saling mendukung 😀 dalam tim", "supportiveness", "positive", "results"),
+             ("Sarana kantor terbatas", "infrastructure", "negative", "results"),
+             ("Kinerja pegawai meningkat", "individual_performance", "positive", "results")],
+}
+
+CODING_HEADER = ["segment_id", "source_id", "start", "end", "quote", "code", "valence",
+                 "evidence", "informant", "attribution", "section", "memo"]
+
+
+def csv_text(header, rows) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def coding_rows(site: str, text: str, entries) -> list[list]:
+    rows = []
+    for i, (quote, code, valence, section) in enumerate(entries, 1):
+        start = text.index(quote)
+        rows.append([f"{site}-{i:03d}", site, start, start + len(quote), quote, code, valence,
+                     "author_claim", "", "primary", section, ""])
+    return rows
+
+
+def build_corpus(root: Path) -> Layout:
+    data = root / "data"
+    (data / "raw").mkdir(parents=True)
+    (data / "coding").mkdir()
+    sources, sites = [], []
+    for site, text in TEXTS.items():
+        raw = data / "raw" / f"{site}.txt"
+        raw.write_bytes(text.encode("utf-8"))
+        sources.append([site, site, "case_study", f"Study of {site}", "", "", "", "id",
+                        f"raw/{site}.txt", hashlib.sha256(raw.read_bytes()).hexdigest(),
+                        "authors not given in the text"])
+        sites.append([site, f"Office {site}", "kabupaten", "", "", "Bagian Umum",
+                      "qualitative descriptive", "interview; observation", "kepala bagian",
+                      "", "DeVito"])
+        (data / "coding" / f"{site}.csv").write_text(
+            csv_text(CODING_HEADER, coding_rows(site, text, SHEETS[site])), encoding="utf-8")
+    (data / "sources.csv").write_text(csv_text(
+        ["source_id", "site", "kind", "title", "authors", "year", "venue", "language", "file",
+         "sha256", "notes"], sources), encoding="utf-8")
+    (data / "sites.csv").write_text(csv_text(
+        ["site", "name", "admin_level", "parent", "province", "unit_studied", "design",
+         "methods", "informants", "analysis", "framework"], sites), encoding="utf-8")
+    (data / "codebook.csv").write_text(csv_text(
+        ["code", "parent", "category", "label_en", "label_id", "definition", "include",
+         "exclude", "note"],
+        [[c, p, cat, c.replace("_", " "), c, f"def {c}", f"inc {c}", f"exc {c}", ""]
+         for c, p, cat in CODEBOOK]), encoding="utf-8")
+    return Layout(data, root / "reports")
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Layout:
+    """A valid two-site corpus (one text with a character outside the BMP)."""
+    return build_corpus(tmp_path)

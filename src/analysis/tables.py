@@ -1,0 +1,212 @@
+"""Write every tidy output table to ``OUT/tables`` with its data dictionary.
+
+:func:`compute_tables` is pure (corpus in, tables out); :func:`build_tables`
+validates the corpus, computes and writes each table atomically, and writes the
+data dictionary (``README.md`` and ``data_dictionary.csv``) from
+:data:`DICTIONARY`, the single description of every output column.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from analysis import comparison, coverage, synthesis
+from analysis.coding import segments as segment_table
+from analysis.io import atomic_write_text, write_csv
+from analysis.paths import Layout
+from analysis.sources import Corpus, load_corpus
+
+DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
+    "segments": ("one row per coded segment (a passage x a code) of every site", {
+        "site": "site slug (data/sites.csv)",
+        "segment_id": "id of the segment in its coding sheet (<site>-NNN)",
+        "source_id": "document the quote comes from (data/sources.csv)",
+        "start": "offset of the first character of the quote in the raw text (Python code points)",
+        "end": "offset one past the last character of the quote",
+        "quote": "verbatim raw_text[start:end]",
+        "code": "code of data/codebook.csv (canonical or site-specific)",
+        "canonical_code": "the code itself if canonical, else its canonical parent",
+        "category": "dimension | practice | barrier | outcome",
+        "valence": "positive (present, improved) | negative (lacking, a problem; every barrier)",
+        "evidence": "interview | observation | document | author_claim",
+        "informant": "informant role as the study names it, or empty",
+        "attribution": "primary (about the site) | cited_secondary (another study or place)",
+        "section": "abstract | background | method | results | conclusion",
+        "memo": "the coder's note on a judgment call, or empty",
+    }),
+    "site_code_matrix": ("one row per site x canonical code, every pair (the framework matrix)", {
+        "site": "site slug",
+        "category": "dimension | practice | barrier | outcome",
+        "code": "canonical code",
+        "n_segments": "primary segments of the code (or its site-specific children) at the site",
+        "n_positive": "of which positive",
+        "n_negative": "of which negative",
+        "n_cited_secondary": "cited-secondary segments (evidence about other work; not in the state)",
+        "state": "dimension/practice: practiced | mixed | lacking; barrier: reported; "
+                 "outcome: improved | mixed | problem; any: not_reported",
+        "segment_ids": "the primary segments behind the cell, ';'-separated (see segments.csv)",
+    }),
+    "category_counts": ("one row per site x category x valence", {
+        "site": "site slug", "category": "dimension | practice | barrier | outcome",
+        "valence": "positive | negative", "n_segments": "primary segments",
+    }),
+    "code_cooccurrence": ("one row per site x pair of canonical codes coded on overlapping text", {
+        "site": "site slug", "code_a": "canonical code (alphabetically first)",
+        "code_b": "canonical code (alphabetically second)",
+        "n_overlaps": "pairs of primary segments, one of each code, sharing at least one character",
+    }),
+    "site_similarity": ("one row per ordered pair of sites (diagonal included); empty above "
+                        f"{comparison.SIMILARITY_MAX_SITES} sites", {
+        "site_a": "site slug", "site_b": "site slug",
+        "n_shared": "canonical codes both sites report",
+        "n_union": "canonical codes either site reports",
+        "jaccard": "n_shared / n_union (empty when n_union is 0)",
+    }),
+    "code_prevalence": ("one row per canonical code: prevalence across segments and sites", {
+        "category": "dimension | practice | barrier | outcome", "code": "canonical code",
+        "n_segments": "primary segments of the code, all sites",
+        "n_segments_total": "primary segments of all codes, all sites",
+        "share_segments": "n_segments / n_segments_total",
+        "seg_ci_low": "Wilson 95% interval, lower bound (statsmodels proportion_confint)",
+        "seg_ci_high": "Wilson 95% interval, upper bound",
+        "n_sites": "sites reporting the code", "n_sites_total": "sites in the corpus",
+        "share_sites": "n_sites / n_sites_total",
+        "site_ci_low": "Wilson 95% interval, lower bound",
+        "site_ci_high": "Wilson 95% interval, upper bound",
+    }),
+    "paragraphs": ("one row per results or conclusion paragraph of each case study (coverage)", {
+        "site": "site slug", "source_id": "document", "section": "results | conclusion",
+        "paragraph_no": "paragraph number within the study's results and conclusion",
+        "start": "offset of the paragraph's first character", "end": "offset one past its end",
+        "n_segments": "coded segments overlapping the paragraph",
+        "coded": "True when n_segments > 0",
+        "first_words": "the paragraph's first ten words (whitespace folded)",
+    }),
+    "coverage": ("one row per site: coding coverage of its results and conclusion paragraphs", {
+        "site": "site slug", "n_paragraphs": "paragraphs (see paragraphs.csv)",
+        "n_coded": "paragraphs with at least one coded segment",
+        "share_coded": "n_coded / n_paragraphs",
+    }),
+    "studies": ("one row per site: the office and the study (Table 1)", {
+        "site": "site slug", "source_id": "the case study", "name": "office studied",
+        "admin_level": "kabupaten | kota | distrik", "parent": "parent government, or empty",
+        "province": "province", "unit_studied": "unit of the office studied",
+        "design": "study design", "methods": "data collection methods, ';'-separated",
+        "informants": "informant roles named in the text, ';'-separated",
+        "analysis": "analysis approach named in the text", "framework": "concepts the study uses",
+        "title": "title as the text gives it", "authors": "empty where the text does not give them",
+        "year": "empty where the text does not give it", "venue": "empty where not given",
+    }),
+    "appraisal": ("one row per study x CASP qualitative checklist question", {
+        "site": "site slug", "source_id": "the case study", "question_no": "1-10",
+        "question": "CASP question", "answer": "yes | cant_tell | no",
+        "reason": "one-line reason grounded in the text",
+    }),
+    "cerqual": ("one row per cross-site finding: GRADE-CERQual summary of findings", {
+        "finding_id": "F1, F2, ...", "finding": "the finding as a sentence",
+        "codes": "canonical codes the finding rests on, ';'-separated",
+        "valence": "valence of the segments that support it",
+        "contributing_sites": "sites with supporting primary segments (computed)",
+        "n_studies": "number of contributing sites (computed; adequacy)",
+        "n_sites_total": "sites in the corpus",
+        "n_segments": "supporting primary segments (computed; adequacy)",
+        "disagreeing_sites": "sites with primary segments of the opposite valence (computed; coherence flag)",
+        "n_disagreeing_segments": "those segments (computed)",
+        "methodological_limitations": "concern: no_or_very_minor | minor | moderate | serious",
+        "coherence": "concern (judged, informed by disagreeing_sites)",
+        "adequacy": "concern (judged, informed by n_studies and n_segments)",
+        "relevance": "concern (judged)",
+        "confidence": "overall: high | moderate | low | very_low",
+        "explanation": "why",
+    }),
+    "barrier_training": ("one row per site x barrier it reports: the training guidance's content for it", {
+        "site": "site slug", "code": "canonical barrier code",
+        "n_site_segments": "primary segments of the barrier at the site",
+        "n_guidance_challenge": "guidance passages naming the barrier as a challenge",
+        "n_guidance_material": "training materials addressing it",
+        "n_guidance_strategy": "strategies addressing it",
+        "addressed": "True when the guidance offers a material or strategy for it",
+        "guidance_segment_ids": "guidance passages (data/guidance.csv), ';'-separated",
+    }),
+}
+
+
+def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
+    """Every output table, keyed by name (the order of :data:`DICTIONARY`)."""
+    sites = corpus.site_ids
+    segs = segment_table(corpus)
+    matrix = comparison.site_code_matrix(segs, corpus.codebook, sites)
+    paragraphs = coverage.paragraph_table(corpus)
+    findings = (synthesis.load_cerqual(corpus.layout.cerqual_csv, corpus.codebook)
+                if corpus.layout.cerqual_csv.exists() else None)
+    tables = {
+        "segments": segs,
+        "site_code_matrix": matrix,
+        "category_counts": comparison.category_counts(segs),
+        "code_cooccurrence": comparison.code_cooccurrence(segs),
+        "site_similarity": comparison.site_similarity(matrix),
+        "code_prevalence": comparison.code_prevalence(segs, matrix),
+        "paragraphs": paragraphs,
+        "coverage": coverage.coverage_summary(paragraphs, sites),
+        "studies": synthesis.study_table(corpus.sites, corpus.sources),
+        "appraisal": synthesis.appraisal_table(corpus.appraisal, corpus.casp_questions,
+                                               corpus.sources),
+        "cerqual": (synthesis.cerqual_summary(findings, segs, sites) if findings is not None
+                    else pd.DataFrame(columns=list(DICTIONARY["cerqual"][1]))),
+        "barrier_training": synthesis.barrier_training(segs, corpus.guidance, corpus.codebook,
+                                                       sites),
+    }
+    for name, table in tables.items():
+        expected = list(DICTIONARY[name][1])
+        if list(table.columns) != expected:
+            raise RuntimeError(f"table {name} has columns {list(table.columns)}, "
+                               f"the dictionary {expected}")
+    return tables
+
+
+def dictionary_table() -> pd.DataFrame:
+    """One row per output table x column: table, rows (what a row is), column, description."""
+    return pd.DataFrame([(name, rows, col, desc) for name, (rows, cols) in DICTIONARY.items()
+                         for col, desc in cols.items()],
+                        columns=["table", "rows", "column", "description"])
+
+
+def dictionary_markdown() -> str:
+    lines = ["# Output tables", "",
+             "Written by `python -m analysis tables` (and `make tables`, `make report`).",
+             "Generated: do not edit. Same inputs give byte-identical files.", ""]
+    for name, (rows, cols) in DICTIONARY.items():
+        lines += [f"## {name}.csv", "", f"One row: {rows}.", "", "| column | description |",
+                  "|---|---|"]
+        lines += [f"| `{c}` | {d} |" for c, d in cols.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], layout: Layout,
+                 progress: bool = False) -> list:
+    written = []
+    total = len(tables) + 2
+    for i, (name, table) in enumerate(tables.items(), 1):
+        written.append(write_csv(table, layout.table(name)))
+        if progress:
+            print(f"[{i}/{total}] {name}.csv ({len(table)} rows)", file=sys.stderr, flush=True)
+    written.append(write_csv(dictionary_table(), layout.table("data_dictionary")))
+    written.append(atomic_write_text(layout.tables_dir / "README.md", dictionary_markdown()))
+    if progress:
+        print(f"[{total}/{total}] data dictionary", file=sys.stderr, flush=True)
+    return written
+
+
+def build_tables(layout: Layout, progress: bool = False) -> list:
+    """Validate the corpus, compute every table and write it; returns the paths written.
+
+    Tables are computed in full before the first is written, so a bad input
+    leaves the previous tables untouched.
+    """
+    if progress:
+        print(f"validating {layout.data}", file=sys.stderr, flush=True)
+    corpus = load_corpus(layout)
+    return write_tables(compute_tables(corpus), layout, progress)

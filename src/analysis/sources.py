@@ -34,7 +34,7 @@ SOURCES = Schema("sources", (
     Column("source_id", pattern=SLUG, hint="a lower-case slug"),
     Column("site", required=False, pattern=SLUG, hint="a site of sites.csv, or empty"),
     Column("kind", choices=KINDS),
-    Column("title"),
+    Column("title", required=False),
     Column("authors", required=False),
     Column("year", required=False, pattern=r"\d{4}", hint="a four-digit year, or empty"),
     Column("venue", required=False),

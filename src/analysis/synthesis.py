@@ -128,5 +128,5 @@ def barrier_training(segments: pd.DataFrame, guidance: pd.DataFrame | None,
     for col in counts.columns:
         table[col] = table[col].fillna(0).astype("int64")
     table["addressed"] = (table["n_guidance_material"] + table["n_guidance_strategy"]) > 0
-    table["guidance_segment_ids"] = table["code"].map(ids).fillna("")
+    table["guidance_segment_ids"] = table["code"].map(ids.astype(object)).astype(object).fillna("")
     return table.sort_values(["site", "code"]).reset_index(drop=True)

@@ -1,0 +1,121 @@
+"""Figures (seaborn / matplotlib), shared by the notebooks and the report.
+
+Each ``*_figure`` function takes tidy tables and returns a matplotlib Figure.
+:func:`save_svg` writes it deterministically (no date, fixed element ids) and
+atomically, so the same tables give the same SVG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.colors import BoundaryNorm, ListedColormap
+
+from analysis.comparison import NOT_REPORTED, matrix_wide
+from analysis.io import atomic_write_bytes
+
+STATE_COLOURS = {
+    NOT_REPORTED: "#f2f2f2", "practiced": "#1b7837", "improved": "#1b7837",
+    "mixed": "#dfc27d", "lacking": "#b2182b", "problem": "#b2182b", "reported": "#d6604d",
+}
+STATE_SCALE = [NOT_REPORTED, "practiced", "improved", "mixed", "lacking", "problem", "reported"]
+
+plt.rcParams.update({"svg.hashsalt": "analysis-kit", "svg.fonttype": "path",
+                     "font.family": "DejaVu Sans", "font.size": 9})
+
+
+def save_svg(fig: plt.Figure, path: str | Path) -> Path:
+    """Write ``fig`` as SVG without a date and with fixed ids; close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def framework_figure(matrix: pd.DataFrame, category: str, title: str = "") -> plt.Figure:
+    """Heatmap of one category: codes (rows) x sites (columns), colour = state,
+    number = primary segments."""
+    states = matrix_wide(matrix, category, "state")
+    counts = matrix_wide(matrix, category, "n_segments").astype(int)
+    index = states.apply(lambda col: col.map(STATE_SCALE.index))
+    cmap = ListedColormap([STATE_COLOURS[s] for s in STATE_SCALE])
+    norm = BoundaryNorm(np.arange(-0.5, len(STATE_SCALE)), cmap.N)
+    height = 0.32 * len(states) + 1.2
+    fig, ax = plt.subplots(figsize=(1.1 * len(states.columns) + 3.2, height))
+    sns.heatmap(index, cmap=cmap, norm=norm, cbar=False, linewidths=0.8, linecolor="white",
+                annot=counts.where(counts > 0).map(lambda n: "" if pd.isna(n) else f"{int(n)}"),
+                fmt="", annot_kws={"color": "black", "fontsize": 8}, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=0)
+    ax.set_title(title or f"{category}: state per site (number = segments)", fontsize=10)
+    used = [s for s in STATE_SCALE if (states == s).any().any()]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=STATE_COLOURS[s]) for s in used]
+    ax.legend(handles, [s.replace("_", " ") for s in used], loc="upper left",
+              bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    return fig
+
+
+def site_profile_figure(matrix: pd.DataFrame, site: str) -> plt.Figure:
+    """Horizontal bars: positive and negative segments per reported canonical code of one site."""
+    part = matrix[(matrix["site"] == site) & (matrix["state"] != NOT_REPORTED)]
+    long = part.melt(id_vars=["category", "code"], value_vars=["n_positive", "n_negative"],
+                     var_name="valence", value_name="segments")
+    long["valence"] = long["valence"].str.removeprefix("n_")
+    long["label"] = long["category"].str[:3] + " · " + long["code"]
+    fig, ax = plt.subplots(figsize=(7, 0.25 * max(len(part), 4) + 1))
+    sns.barplot(data=long, y="label", x="segments", hue="valence",
+                palette={"positive": "#1b7837", "negative": "#b2182b"}, ax=ax)
+    ax.set_ylabel("")
+    ax.set_xlabel("primary segments")
+    ax.set_title(f"{site}: code profile", fontsize=10)
+    return fig
+
+
+def similarity_figure(similarity: pd.DataFrame) -> plt.Figure:
+    """Clustered heatmap of Jaccard similarity between sites (average linkage)."""
+    wide = similarity.pivot(index="site_a", columns="site_b", values="jaccard").astype(float)
+    grid = sns.clustermap(wide, method="average", cmap="Blues", vmin=0, vmax=1, annot=True,
+                          fmt=".2f", figsize=(5, 5), cbar_pos=(0.02, 0.82, 0.03, 0.15),
+                          dendrogram_ratio=0.15)
+    grid.ax_heatmap.set_xlabel("")
+    grid.ax_heatmap.set_ylabel("")
+    grid.figure.suptitle("Site similarity (Jaccard over reported codes)", fontsize=10, y=1.02)
+    return grid.figure
+
+
+def prevalence_figure(prevalence: pd.DataFrame) -> plt.Figure:
+    """Share of primary segments per canonical code with its Wilson 95% interval."""
+    part = prevalence[prevalence["n_segments"] > 0].sort_values(
+        ["category", "share_segments"], ascending=[True, False])
+    fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(part) + 1))
+    y = np.arange(len(part))
+    colours = part["category"].map({"dimension": "#2166ac", "practice": "#1b7837",
+                                    "barrier": "#b2182b", "outcome": "#762a83"})
+    ax.errorbar(part["share_segments"], y,
+                xerr=[part["share_segments"] - part["seg_ci_low"],
+                      part["seg_ci_high"] - part["share_segments"]],
+                fmt="none", ecolor="#888888", elinewidth=1)
+    ax.scatter(part["share_segments"], y, c=list(colours), s=14, zorder=3)
+    ax.set_yticks(y, part["category"].str[:3] + " · " + part["code"])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of primary segments (Wilson 95% interval)")
+    ax.set_title("Prevalence of codes across segments", fontsize=10)
+    return fig
+
+
+def category_figure(counts: pd.DataFrame) -> plt.Figure:
+    """Segments per site and category, positive and negative side by side."""
+    grid = sns.catplot(data=counts, x="site", y="n_segments", hue="valence", col="category",
+                       kind="bar", height=2.4, aspect=0.9,
+                       palette={"positive": "#1b7837", "negative": "#b2182b"})
+    grid.set_axis_labels("", "primary segments")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.tick_params(axis="x", rotation=45)
+    return grid.figure

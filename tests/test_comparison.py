@@ -1,0 +1,116 @@
+"""The comparison stage: matrix states, co-occurrence, similarity and prevalence."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import comparison
+from analysis.coding import evidence
+
+CODEBOOK = pd.DataFrame({
+    "code": ["openness", "empathy", "individualism", "timeliness", "x_open_door"],
+    "parent": ["", "", "", "", "openness"],
+    "category": ["dimension", "dimension", "barrier", "outcome", "dimension"],
+    "label_en": ["Openness", "Empathy", "Individualism", "Timeliness", "Open door"],
+    "label_id": ["keterbukaan", "empati", "individualisme", "ketepatan waktu", "pintu terbuka"],
+})
+
+
+def seg(site, sid, code, valence, start, end, attribution="primary", canonical=None,
+        category=None):
+    cat = {"openness": "dimension", "empathy": "dimension", "individualism": "barrier",
+           "timeliness": "outcome", "x_open_door": "dimension"}[code]
+    return {"site": site, "segment_id": sid, "source_id": site, "start": start, "end": end,
+            "quote": "q", "code": code, "canonical_code": canonical or code.replace("x_open_door", "openness"),
+            "category": category or cat, "valence": valence, "evidence": "interview",
+            "informant": "", "attribution": attribution, "section": "results", "memo": ""}
+
+
+@pytest.fixture
+def segments():
+    return pd.DataFrame([
+        seg("a", "a-1", "openness", "positive", 0, 10),
+        seg("a", "a-2", "x_open_door", "negative", 5, 15),
+        seg("a", "a-3", "individualism", "negative", 8, 20),
+        seg("a", "a-4", "timeliness", "negative", 30, 40),
+        seg("a", "a-5", "empathy", "positive", 50, 60, attribution="cited_secondary"),
+        seg("b", "b-1", "openness", "positive", 0, 10),
+        seg("b", "b-2", "timeliness", "positive", 20, 30),
+    ])
+
+
+def cell(matrix, site, code):
+    return matrix.set_index(["site", "code"]).loc[(site, code)]
+
+
+def test_matrix_has_every_site_and_canonical_code(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b", "c"])
+    assert len(matrix) == 3 * 4
+    assert cell(matrix, "c", "openness").state == "not_reported"
+
+
+def test_state_is_mixed_when_a_site_code_child_disagrees_with_its_parent(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    row = cell(matrix, "a", "openness")
+    assert (row.state, row.n_segments, row.n_positive, row.n_negative) == ("mixed", 2, 1, 1)
+    assert row.segment_ids == "a-1;a-2"
+    assert cell(matrix, "b", "openness").state == "practiced"
+
+
+def test_states_are_named_by_category(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    assert cell(matrix, "a", "individualism").state == "reported"
+    assert cell(matrix, "a", "timeliness").state == "problem"
+    assert cell(matrix, "b", "timeliness").state == "improved"
+
+
+def test_cited_secondary_segments_are_counted_apart_and_never_make_a_state(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    row = cell(matrix, "a", "empathy")
+    assert (row.state, row.n_segments, row.n_cited_secondary) == ("not_reported", 0, 1)
+
+
+def test_evidence_lists_the_quotes_behind_a_cell_including_site_codes(segments):
+    quotes = evidence(segments, "a", "openness")
+    assert list(quotes["segment_id"]) == ["a-1", "a-2"]
+
+
+def test_cooccurrence_counts_overlapping_segments_of_different_codes(segments):
+    pairs = comparison.code_cooccurrence(segments)
+    got = {(r.site, r.code_a, r.code_b): r.n_overlaps for r in pairs.itertuples()}
+    # a-1 [0,10) overlaps a-2 (same canonical code: not a pair) and a-3 [8,20);
+    # a-2 [5,15) overlaps a-3; a-4 overlaps nothing; b-1 and b-2 do not touch.
+    assert got == {("a", "individualism", "openness"): 2}
+
+
+def test_touching_segments_do_not_cooccur():
+    frame = pd.DataFrame([seg("a", "a-1", "openness", "positive", 0, 10),
+                          seg("a", "a-2", "timeliness", "positive", 10, 20)])
+    assert comparison.code_cooccurrence(frame).empty
+
+
+def test_jaccard_similarity_over_reported_codes(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    sim = comparison.site_similarity(matrix).set_index(["site_a", "site_b"])
+    # a reports openness, individualism, timeliness; b openness, timeliness
+    assert sim.loc[("a", "b")].jaccard == pytest.approx(2 / 3, abs=1e-6)
+    assert sim.loc[("a", "a")].jaccard == 1
+    assert sim.loc[("a", "b")].jaccard == sim.loc[("b", "a")].jaccard
+
+
+def test_prevalence_uses_wilson_intervals(segments):
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    prev = comparison.code_prevalence(segments, matrix).set_index("code")
+    # openness: 3 of 6 primary segments; Wilson 95% for 3/6 is 0.1876 to 0.8124
+    row = prev.loc["openness"]
+    assert (row.n_segments, row.n_segments_total) == (3, 6)
+    assert row.seg_ci_low == pytest.approx(0.1876, abs=1e-4)
+    assert row.seg_ci_high == pytest.approx(0.8124, abs=1e-4)
+    assert (row.n_sites, row.n_sites_total) == (2, 2)
+
+
+def test_similarity_is_left_empty_above_the_site_limit(monkeypatch, segments):
+    monkeypatch.setattr(comparison, "SIMILARITY_MAX_SITES", 1)
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    assert comparison.site_similarity(matrix).empty

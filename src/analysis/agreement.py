@@ -510,6 +510,25 @@ def presence_agreement(char_table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def character_summary(char_table: pd.DataFrame) -> pd.DataFrame:
+    """Character-level agreement per code pooled over sources, then ``(all)``.
+
+    Sums the character counts of :func:`character_agreement` over sources (so
+    longer sources weigh more, as NVivo suggests for averaging) and recomputes:
+    ``code, n_chars, chars_a, chars_b, chars_both, percent_agreement, cohen_kappa,
+    note`` (kappa NaN when undefined).
+    """
+    counts = ["n_chars", "chars_a", "chars_b", "chars_both"]
+    grouped = char_table.groupby("code", sort=True)[counts].sum().reset_index()
+    total = pd.DataFrame([{"code": ALL, **{c: int(grouped[c].sum()) for c in counts}}])
+    table = pd.concat([grouped, total], ignore_index=True).astype({c: np.int64 for c in counts})
+    stats = binary_agreement(table["n_chars"], table["chars_a"], table["chars_b"],
+                             table["chars_both"])
+    for column in ("percent_agreement", "cohen_kappa", "note"):
+        table[column] = stats[column].to_numpy()
+    return table
+
+
 # --------------------------------------------------------------------------- sentences
 
 def _labels(segments: pd.DataFrame, by: str, codebook: pd.DataFrame | None,

@@ -35,7 +35,7 @@ def layout_of(args: argparse.Namespace) -> Layout:
 def _validate(p: argparse.ArgumentParser):
     def run(args):
         from analysis.sources import validate
-        verdicts = validate(layout_of(args))
+        verdicts = [(_relative(f), v) for f, v in validate(layout_of(args))]
         width = max((len(f) for f, _ in verdicts), default=0)
         failed = 0
         for file, verdict in verdicts:
@@ -85,6 +85,14 @@ def _report(p: argparse.ArgumentParser):
         print(f"wrote {path}")
         return 0
     p.set_defaults(run=run)
+
+
+def _relative(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ Paragraphs are recovered from the PDF extraction by a documented rule, because
 the texts mark them differently (some put a blank line after every printed line,
 some one paragraph per line): a paragraph ends at a line break whose line ends
 with sentence-final punctuation (``. ! ? :`` possibly followed by a closing
-quote or bracket). Blocks of fewer than :data:`MIN_WORDS` words (headings,
+quote or bracket). A span of the section map starts after its printed heading. Blocks of fewer than :data:`MIN_WORDS` words (headings,
 captions, table debris) are not paragraphs and are left out of the figures.
 """
 
@@ -41,6 +41,21 @@ def paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+def body_start(text: str, start: int, end: int, heading: str) -> int:
+    """Where a section span's body begins: after its first line when that line carries the
+    printed heading (possibly wrapped in the extraction's Markdown marks), else at ``start``."""
+    position = start
+    while position < end and text[position].isspace():
+        position += 1
+    line_end = text.find("\n", position, end)
+    line_end = end if line_end < 0 else line_end
+    if heading and heading in text[position:line_end]:
+        return line_end
+    if heading and text.startswith(heading, position):
+        return position + len(heading)
+    return start
+
+
 def paragraph_table(corpus: Corpus) -> pd.DataFrame:
     """One row per results or conclusion paragraph of every site's case study.
 
@@ -58,7 +73,8 @@ def paragraph_table(corpus: Corpus) -> pd.DataFrame:
         segs = corpus.coding[corpus.coding["source_id"] == source_id]
         number = 0
         for span in smap[smap["section"].isin(COVERED_SECTIONS)].itertuples():
-            for a, b in paragraphs(text, span.start, span.end):
+            for a, b in paragraphs(text, body_start(text, span.start, span.end, span.heading),
+                                   span.end):
                 number += 1
                 n = int(((segs["start"] < b) & (segs["end"] > a)).sum())
                 rows.append({"site": site, "source_id": source_id, "section": span.section,

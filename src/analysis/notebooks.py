@@ -77,6 +77,13 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
     return time.perf_counter() - began
 
 
+def _quiet_kernels() -> None:
+    """Worker processes send their kernels' stderr (start-up warnings) to /dev/null;
+    errors reach the parent through the job's result."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
 def _job(args: tuple) -> tuple[str, float, str]:
     label, notebook, output, parameters = args
     try:
@@ -111,7 +118,7 @@ def run_jobs(jobs: list[tuple], workers: int) -> int:
     began = time.perf_counter()
     print(f"executing {len(jobs)} notebooks with {workers} parallel kernels", file=sys.stderr,
           flush=True)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_kernels) as pool:
         futures = [pool.submit(_job, job) for job in jobs]
         for done, future in enumerate(as_completed(futures), 1):
             label, seconds, error = future.result()

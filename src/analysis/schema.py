@@ -131,8 +131,9 @@ def records(frame: pd.DataFrame):
     """Iterate a table's rows as objects with attribute access (``row._line`` included,
     which ``DataFrame.itertuples`` would rename)."""
     from types import SimpleNamespace
-    for record in frame.to_dict("records"):
-        yield SimpleNamespace(**record)
+    columns = list(frame.columns)
+    for values in zip(*(frame[c].tolist() for c in columns)):
+        yield SimpleNamespace(**dict(zip(columns, values)))
 
 
 def _check_value(path: Path, line: int, col: Column, value: str) -> None:

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
@@ -195,25 +196,26 @@ def load_codebook(layout: Layout) -> pd.DataFrame:
 def check_spans(path: Path, frame: pd.DataFrame, texts: dict[str, str],
                 allowed_sources: set[str] | None = None) -> None:
     """Offsets in range, start < end, and ``text[start:end] == quote`` for every row."""
-    for row in records(frame):
-        if row.source_id not in texts:
-            raise InputError(path, f"unknown source '{row.source_id}' (not in sources.csv)",
-                             line=row._line, column="source_id")
-        if allowed_sources is not None and row.source_id not in allowed_sources:
-            raise InputError(path, f"source '{row.source_id}' does not belong to this sheet's "
+    columns = ("source_id", "start", "end", "quote", "_line")
+    for source_id, start, end, quote, line in zip(*(frame[c].tolist() for c in columns)):
+        if source_id not in texts:
+            raise InputError(path, f"unknown source '{source_id}' (not in sources.csv)",
+                             line=line, column="source_id")
+        if allowed_sources is not None and source_id not in allowed_sources:
+            raise InputError(path, f"source '{source_id}' does not belong to this sheet's "
                              f"site (expected one of: {', '.join(sorted(allowed_sources))})",
-                             line=row._line, column="source_id")
-        text = texts[row.source_id]
-        if not row.start < row.end:
-            raise InputError(path, f"start {row.start} is not before end {row.end}",
-                             line=row._line, column="start")
-        if row.end > len(text):
-            raise InputError(path, f"end {row.end} is past the end of the text "
-                             f"({len(text)} characters)", line=row._line, column="end")
-        actual = text[row.start:row.end]
-        if actual != row.quote:
-            raise InputError(path, f"quote differs from the raw text at {row.start}:{row.end} "
-                             f"(text there: {actual[:60]!r})", line=row._line, column="quote")
+                             line=line, column="source_id")
+        text = texts[source_id]
+        if not start < end:
+            raise InputError(path, f"start {start} is not before end {end}",
+                             line=line, column="start")
+        if end > len(text):
+            raise InputError(path, f"end {end} is past the end of the text "
+                             f"({len(text)} characters)", line=line, column="end")
+        actual = text[start:end]
+        if actual != quote:
+            raise InputError(path, f"quote differs from the raw text at {start}:{end} "
+                             f"(text there: {actual[:60]!r})", line=line, column="quote")
 
 
 def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd.DataFrame,
@@ -224,31 +226,42 @@ def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd
     own = set(sources.loc[sources["site"] == site, "source_id"])
     check_spans(path, sheet, texts, own)
     categories = dict(zip(codebook["code"], codebook["category"]))
-    for row in records(sheet):
-        if row.code not in categories:
-            raise InputError(path, f"unknown code '{row.code}' (not in codebook.csv)",
-                             line=row._line, column="code")
-        if categories[row.code] == "barrier" and row.valence != "negative":
-            raise InputError(path, "a barrier is always 'negative'", line=row._line,
+    for code, valence, line in zip(sheet["code"].tolist(), sheet["valence"].tolist(),
+                                   sheet["_line"].tolist()):
+        if code not in categories:
+            raise InputError(path, f"unknown code '{code}' (not in codebook.csv)",
+                             line=line, column="code")
+        if categories[code] == "barrier" and valence != "negative":
+            raise InputError(path, "a barrier is always 'negative'", line=line,
                              column="valence")
     if sections:
-        for row in records(sheet):
-            smap = sections.get(row.source_id)
+        for source_id, rows in sheet.groupby("source_id", sort=True):
+            smap = sections.get(source_id)
             if smap is None:
                 continue
-            label = section_at(smap, row.start)
-            if label != row.section:
-                raise InputError(path, f"'{row.section}' disagrees with the section map "
-                                 f"(offset {row.start} lies in '{label}')", line=row._line,
-                                 column="section")
+            labels = sections_at(smap, rows["start"].to_numpy("int64"))
+            wrong = labels != rows["section"].to_numpy(object)
+            if wrong.any():
+                i = int(np.flatnonzero(wrong)[0])
+                row = rows.iloc[i]
+                raise InputError(path, f"'{row['section']}' disagrees with the section map "
+                                 f"(offset {row['start']} lies in '{labels[i]}')",
+                                 line=row["_line"], column="section")
     sheet.insert(0, "site", site)
     return sheet
 
 
+def sections_at(section_map: pd.DataFrame, offsets: np.ndarray) -> np.ndarray:
+    """The section label of the span containing each offset (the map is contiguous)."""
+    starts = section_map["start"].to_numpy("int64")
+    index = np.searchsorted(starts, offsets, side="right") - 1
+    labels = section_map["section"].to_numpy(object)
+    return np.where(index >= 0, labels[np.clip(index, 0, None)], "")
+
+
 def section_at(section_map: pd.DataFrame, offset: int) -> str:
     """The section label of the span containing ``offset``."""
-    hit = section_map[(section_map["start"] <= offset) & (offset < section_map["end"])]
-    return hit["section"].iloc[0] if len(hit) else ""
+    return str(sections_at(section_map, np.array([offset]))[0])
 
 
 def load_section_map(path: Path, source_id: str, text: str) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from analysis.agreement import (
     presence_agreement, ratings_summary, read_ratings, sentence_agreement)
 from analysis.cli import main
 from analysis.errors import InputError
+from analysis.paths import ROOT
 from analysis.text import corpus_sentences, sentences
 
 from conftest import CODING_HEADER, csv_text
@@ -230,6 +231,12 @@ def test_a_unit_rated_twice_by_one_coder_names_both_lines(tmp_path):
 def test_an_empty_value_means_the_coder_skipped_the_unit(tmp_path):
     ratings = read_ratings(write(tmp_path, "unit,coder,value\nu1,A,x\nu1,B,\nu2,A,y\nu2,B,y\n"))
     assert len(ratings) == 3
+
+
+def test_a_missing_value_in_a_ratings_frame_is_a_skipped_rating():
+    ratings = pd.DataFrame({"unit": [1, 1, 2, 2], "coder": ["A", "B", "A", "B"],
+                            "value": ["x", None, "y", "y"]})
+    assert cohen_kappa(ratings).n_units == 1
 
 
 # --------------------------------------------------------------------------- characters
@@ -469,3 +476,23 @@ def test_command_compares_two_users_of_a_qdpx_project_by_character(tmp_path, cap
 def test_f1_is_zero_when_the_coders_share_no_coded_unit():
     stats = binary_agreement([100], [2], [2], [0]).iloc[0]
     assert stats.precision == 0 and stats.recall == 0 and stats.f1 == 0
+
+
+# --------------------------------------------------------------------------- real data
+
+REAL_SHEETS = sorted((ROOT / "data" / "coding").glob("*.csv"))
+
+
+@pytest.mark.skipif(not REAL_SHEETS, reason="data/coding/*.csv not present yet (the hand coding)")
+def test_real_coding_sheets_fall_in_sentences_and_agree_with_themselves():
+    from analysis.sources import load_corpus
+    corpus = load_corpus()
+    sents = corpus_sentences({sid: corpus.texts[sid] for sid in corpus.coding["source_id"]})
+    coding = corpus.coding
+    per_segment = coded_sentences(coding.assign(code=coding["segment_id"]), sents)
+    spans = per_segment.groupby("code").size().reindex(coding["segment_id"], fill_value=0)
+    assert (spans >= 1).all(), "a coded segment lies in no sentence"
+    # quotes are "normally one clause or sentence" (docs/coding/conventions.md)
+    assert (spans == 1).mean() >= 0.9
+    table = sentence_agreement(coding, coding, sents, by="category", codebook=corpus.codebook)
+    assert (table["cohen_kappa"] == 1).all() and (table["precision"] == 1).all()

@@ -165,8 +165,8 @@ def test_one_case_per_site_carries_the_site_attributes_and_its_sources(tiny):
     cases = root.findall("q:Cases/q:Case", NS)
     assert [c.get("name") for c in cases] == ["alpha", "beta"]
     alpha = cases[0]
-    values = {variables[v.find("q:VariableRef", NS).get("targetGUID")]: v.find("q:TextValue", NS).text
-              for v in alpha.findall("q:VariableValue", NS)}
+    values = {variables[v.find("q:VariableRef", NS).get("targetGUID")]:
+              v.find("q:TextValue", NS).text for v in alpha.findall("q:VariableValue", NS)}
     assert values["name"] == "Office alpha" and values["methods"] == "interview; observation"
     assert [r.get("targetGUID") for r in alpha.findall("q:SourceRef", NS)] == \
         [kit_guid("source", "alpha")]
@@ -446,3 +446,17 @@ def test_import_is_deterministic(tmp_path):
     write_import(read_qdpx(path), tmp_path / "b", path)
     for name in ("segments.csv", "codes.csv", "cases.csv", "sources.csv", "import_report.txt"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_an_import_that_fails_while_writing_leaves_no_trace(tmp_path, monkeypatch):
+    from analysis import exchange
+    path = tool_export(tmp_path / "x.qdpx", {"t": b"Satu dua tiga.\n"}, [("t", 5, 8)])
+    project = read_qdpx(path)
+
+    def full_disk(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exchange.os, "replace", full_disk)
+    with pytest.raises(OSError):
+        write_import(project, tmp_path / "imported", path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.qdpx"]

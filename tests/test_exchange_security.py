@@ -179,13 +179,15 @@ def test_a_source_pointing_outside_the_archive_is_never_read(tmp_path):
 def test_a_hostile_source_name_cannot_place_a_file_outside_out(kit_qdpx, tmp_path):
     with zipfile.ZipFile(io.BytesIO(kit_qdpx)) as zf:
         xml = zf.read("project.qde")
-    path = tampered(kit_qdpx, tmp_path / "names.qdpx",
+    work = tmp_path / "work"
+    work.mkdir()
+    path = tampered(kit_qdpx, work / "names.qdpx",
                     replace={"project.qde": xml.replace(b'name="alpha"', b'name="../../../evil"')})
-    out = tmp_path / "out"
-    write_import(read_qdpx(path), out, path)
-    assert not list(tmp_path.rglob("evil*.txt")) or all(
-        p.parent == out / "sources" for p in tmp_path.rglob("evil*.txt"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["names.qdpx", "out"]
+    project = read_qdpx(path)
+    assert "../../../evil" in project.sources
+    write_import(project, work / "out", path)
+    assert [p.relative_to(work) for p in tmp_path.rglob("evil*")] == [Path("out/sources/evil.txt")]
+    assert sorted(p.name for p in work.iterdir()) == ["names.qdpx", "out"]
 
 
 def test_a_refused_import_leaves_a_previous_import_untouched(kit_qdpx, tmp_path):
@@ -205,3 +207,22 @@ def test_read_qdpx_raises_input_error_not_a_crash(tmp_path):
     path = archive(tmp_path / "bad.qdpx", {"project.qde": b"\x00\x01 not xml"})
     with pytest.raises(InputError):
         read_qdpx(path)
+
+
+def test_a_member_name_with_a_line_break_still_gives_a_one_line_error(kit_qdpx, tmp_path):
+    path = tampered(kit_qdpx, tmp_path / "nl.qdpx", add={"../evil\nsecond line.txt": b"x"})
+    assert "\\n" in refuse(tmp_path, path)
+
+
+def nested_codes(depth: int) -> bytes:
+    codes = "".join(f'<Code guid="{i:08x}-0000-4000-8000-000000000000" name="c{i}" '
+                    'isCodable="true">' for i in range(depth)) + "</Code>" * depth
+    return (f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook><Codes>{codes}'
+            '</Codes></CodeBook></Project>').encode()
+
+
+def test_a_deep_code_tree_is_read_and_an_absurdly_deep_one_refused(tmp_path):
+    project = read_qdpx(archive(tmp_path / "deep.qdpx", {"project.qde": nested_codes(100)}))
+    assert len(project.codes) == 100 and project.codes["code_path"].iloc[-1].count("/") == 99
+    path = archive(tmp_path / "deeper.qdpx", {"project.qde": nested_codes(20_000)})
+    assert "deeper than 100 levels" in refuse(tmp_path, path)

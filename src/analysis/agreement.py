@@ -68,6 +68,7 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
 def check_ratings(ratings: pd.DataFrame, file: str | Path = "<ratings>") -> pd.DataFrame:
     """Check a ratings table (``unit, coder, value`` and optionally ``_line``).
 
+    Rows with a missing (NaN or empty) value are skipped ratings and dropped.
     Raises :class:`InputError` when a column is missing, there are no ratings,
     or a coder rated a unit twice (naming both lines). Returns the table with
     ``unit``, ``coder`` and ``value`` as strings.
@@ -76,9 +77,9 @@ def check_ratings(ratings: pd.DataFrame, file: str | Path = "<ratings>") -> pd.D
         if column not in ratings.columns:
             raise InputError(file, f"missing column '{column}' (expected columns: unit, coder, "
                              "value)", line=1 if "_line" in ratings.columns else None)
-    if ratings.empty:
+    table = ratings[ratings["value"].notna() & (ratings["value"].astype(str) != "")].copy()
+    if table.empty:
         raise InputError(file, "no ratings (expected one row per unit x coder with a value)")
-    table = ratings.copy()
     for column in ("unit", "coder", "value"):
         table[column] = table[column].astype(str)
     lines = table["_line"] if "_line" in table.columns else pd.Series(

@@ -78,6 +78,9 @@ BOMB_FLOOR_BYTES = 1_000_000
 MAX_RATIO = 100
 """Largest accepted uncompressed:compressed ratio of a member above BOMB_FLOOR_BYTES."""
 
+MAX_CODE_DEPTH = 100
+"""Deepest code tree the import accepts."""
+
 POSITIONS = ("auto", "codepoints", "utf16")
 BOM_RULES = ("auto", "skip", "count")
 NEWLINE_RULES = ("auto", "keep", "lf")
@@ -473,7 +476,16 @@ class _Source:
 
     @property
     def has_astral(self) -> bool:
-        return any(ord(c) > 0xFFFF for c in self.text)
+        return has_astral(self.text)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def has_astral(text: str) -> bool:
+    """True when ``text`` holds a character outside the Basic Multilingual Plane (two
+    UTF-16 code units, one code point)."""
+    return _ASTRAL.search(text) is not None
 
 
 def _int_attr(node: ET.Element, name: str, where: str, what: str) -> int:
@@ -487,25 +499,26 @@ def _int_attr(node: ET.Element, name: str, where: str, what: str) -> int:
     return number
 
 
-def _codes(root: ET.Element) -> pd.DataFrame:
-    """One row per Code of the CodeBook, in tree order."""
+def _codes(root: ET.Element, where: str) -> pd.DataFrame:
+    """One row per Code of the CodeBook, in tree order. Walked without recursion, and
+    refused beyond MAX_CODE_DEPTH levels (paths would grow with the square of the depth)."""
     rows = []
-
-    def walk(node: ET.Element, path: list[str], parent: str):
-        for code in _children(node, "Code"):
-            name = code.get("name") or ""
-            guid = _guid(code.get("guid"))
-            rows.append(dict(code=name, code_guid=guid, code_path="/".join(path + [name]),
-                             parent_guid=parent,
-                             is_codable=(code.get("isCodable", "true").strip().lower()
-                                         in ("true", "1")),
-                             description=_child_text(code, "Description")))
-            walk(code, path + [name], guid)
-
     book = _child(root, "CodeBook")
     codes = _child(book, "Codes") if book is not None else None
-    if codes is not None:
-        walk(codes, [], "")
+    top = _children(codes, "Code") if codes is not None else []
+    stack = [(code, "", "", 1) for code in reversed(top)]
+    while stack:
+        code, parent_path, parent, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise InputError(where, f"the code tree is deeper than {MAX_CODE_DEPTH} levels "
+                             "(refused)")
+        name = code.get("name") or ""
+        guid = _guid(code.get("guid"))
+        path = f"{parent_path}/{name}" if parent_path else name
+        rows.append(dict(code=name, code_guid=guid, code_path=path, parent_guid=parent,
+                         is_codable=code.get("isCodable", "true").strip().lower() in ("true", "1"),
+                         description=_child_text(code, "Description")))
+        stack.extend((child, path, guid, depth + 1) for child in reversed(_children(code, "Code")))
     return pd.DataFrame(rows, columns=CODE_COLUMNS)
 
 
@@ -603,7 +616,7 @@ class Reading:
 def tool_positions(text: str, had_bom: bool, reading: Reading) -> list[int] | range:
     """``pos[i]``: the tool's position of Python index ``i`` of ``text`` (0..len(text))."""
     offset = 1 if (had_bom and reading.bom == "count") else 0
-    astral = reading.unit == "utf16" and any(ord(c) > 0xFFFF for c in text)
+    astral = reading.unit == "utf16" and has_astral(text)
     crlf = reading.newlines == "lf" and "\r\n" in text
     if not astral and not crlf:
         return range(offset, offset + len(text) + 1)
@@ -634,7 +647,7 @@ def cuts_word(text: str, index: int) -> bool:
 @dataclass
 class _Fit:
     reading: Reading
-    spans: dict[tuple[str, str], tuple[int, int] | None]   # (source guid, selection guid)
+    spans: dict[int, tuple[int, int] | None]   # id() of each _Selection -> Python span
     invalid: int
     cuts: int
     first_invalid: tuple[_Source, _Selection] | None
@@ -647,17 +660,22 @@ def fit_reading(sources: list[_Source], reading: Reading) -> _Fit:
         positions = tool_positions(src.text, src.had_bom, reading)
         for sel in src.selections:
             if sel.start is None:
-                spans[(src.guid, sel.guid)] = (0, len(src.text))
+                spans[id(sel)] = (0, len(src.text))
                 continue
             start, end = to_index(positions, sel.start), to_index(positions, sel.end)
             if start is None or end is None or start > end:
-                spans[(src.guid, sel.guid)] = None
+                spans[id(sel)] = None
                 invalid += 1
                 first = first or (src, sel)
                 continue
-            spans[(src.guid, sel.guid)] = (start, end)
+            spans[id(sel)] = (start, end)
             cuts += cuts_word(src.text, start) + (end > start and cuts_word(src.text, end))
     return _Fit(reading, spans, invalid, cuts, first)
+
+
+_UNIT_LABEL = {"codepoints": "code points", "utf16": "UTF-16 code units"}
+_BOM_LABEL = {"skip": "not counted", "count": "counted as position 0"}
+_NEWLINE_LABEL = {"keep": "counted as two positions, as stored", "lf": "counted as one position"}
 
 
 def choose_reading(sources: list[_Source], positions: str = "auto", bom: str = "auto",
@@ -669,8 +687,8 @@ def choose_reading(sources: list[_Source], positions: str = "auto", bom: str = "
     range or inside a character win, then the fewest boundaries that cut a word, then
     code points, an uncounted mark and line ends as stored.
     """
-    for value, allowed, option in ((positions, POSITIONS, "--positions"),
-                                   (bom, BOM_RULES, "--bom"), (newlines, NEWLINE_RULES, "--newlines")):
+    for value, allowed, option in ((positions, POSITIONS, "--positions"), (bom, BOM_RULES, "--bom"),
+                                   (newlines, NEWLINE_RULES, "--newlines")):
         if value not in allowed:
             raise InputError(option, f"'{value}' is not allowed (expected one of: "
                              f"{', '.join(allowed)})")
@@ -696,21 +714,20 @@ def choose_reading(sources: list[_Source], positions: str = "auto", bom: str = "
             notes.append("positions: code points (auto: no character outside the Basic "
                          "Multilingual Plane, so code points and UTF-16 units agree)")
         else:
-            notes.append(f"positions: {'UTF-16 code units' if best.reading.unit == 'utf16' else 'code points'} "
-                         f"(auto: detected from {count} selections in texts with characters "
-                         "outside the BMP)")
+            notes.append(f"positions: {_UNIT_LABEL[best.reading.unit]} (auto: detected from "
+                         f"{count} selections in texts with characters outside the BMP)")
     else:
         notes.append(f"positions: {positions} (given with --positions)")
     if any_bom:
         how = "given with --bom" if bom != "auto" else "auto: detected"
-        notes.append(f"byte-order mark: {'counted as position 0' if best.reading.bom == 'count' else 'not counted'} "
-                     f"({how}); removed from the imported texts")
+        notes.append(f"byte-order mark: {_BOM_LABEL[best.reading.bom]} ({how}); removed from "
+                     "the imported texts")
     if any_crlf:
         how = "given with --newlines" if newlines != "auto" else "auto: detected"
-        notes.append(f"line ends: CRLF {'counted as one position' if best.reading.newlines == 'lf' else 'counted as two positions, as stored'} "
-                     f"({how}); kept as CRLF in the imported texts")
-    rivals = [f for f in fits if f is not best and (f.invalid, f.cuts) == (best.invalid, best.cuts)
-              and f.spans != best.spans]
+        notes.append(f"line ends: CRLF {_NEWLINE_LABEL[best.reading.newlines]} ({how}); kept "
+                     "as CRLF in the imported texts")
+    rivals = [f for f in fits if f is not best and f.spans != best.spans
+              and (f.invalid, f.cuts) == (best.invalid, best.cuts)]
     if count and rivals:
         notes.append("ambiguous: " + "; ".join(f"'{r.reading.describe()}'" for r in rivals)
                      + " fits as well as the reading chosen; check a few quotes, or give "
@@ -722,7 +739,7 @@ def choose_reading(sources: list[_Source], positions: str = "auto", bom: str = "
 
 # ---- read ---------------------------------------------------------------------------
 
-_EXTERNAL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:|/|\\)")
+_EXTERNAL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://|file:|[A-Za-z]:|/|\\)", re.IGNORECASE)
 """A path outside the archive: a URL scheme (file:, absolute://, http:), a drive
 letter or an absolute path."""
 
@@ -758,6 +775,23 @@ def read_qdpx(path, *, positions: str = "auto", max_member_bytes: int = DEFAULT_
     one). ``encoding`` names the encoding of source files without a byte-order mark
     (default UTF-8). Refuses hostile or broken archives with an InputError.
     """
+    try:
+        project = _read_qdpx(path, positions, max_member_bytes, bom, newlines, encoding)
+    except InputError as exc:   # names from the file may hold line breaks: keep one line
+        raise InputError(shown(exc.file, 300), shown(exc.detail, 600), line=exc.line,
+                         column=exc.column) from None
+    project.assumptions = [shown(line, 600) for line in project.assumptions]
+    return project
+
+
+def shown(value: str, limit: int) -> str:
+    """``value`` on one line: control characters escaped, at most ``limit`` characters."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(value))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _read_qdpx(path, positions, max_member_bytes, bom, newlines, encoding) -> QdpxProject:
     path = Path(path)
     where = str(path)
     if max_member_bytes <= 0:
@@ -871,12 +905,13 @@ def _selections(source: ET.Element, where: str, label: str) -> list[_Selection]:
 
 def _project(root, sources, notes, assumptions, xml_member, where, positions, bom, newlines,
              encoding) -> QdpxProject:
-    codes = _codes(root)
+    codes = _codes(root, where)
     code_by_guid = {row["code_guid"]: row for row in codes.to_dict("records")}
     users = {}
     users_node = _child(root, "Users")
     for user in _children(users_node, "User") if users_node is not None else []:
-        users[_guid(user.get("guid"))] = user.get("name") or user.get("id") or _guid(user.get("guid"))
+        guid = _guid(user.get("guid"))
+        users[guid] = user.get("name") or user.get("id") or guid
     default_user = _guid(root.get("creatingUserGUID"))
 
     fit, detected = choose_reading(sources, positions, bom, newlines)
@@ -890,7 +925,7 @@ def _project(root, sources, notes, assumptions, xml_member, where, positions, bo
     rows, whole = [], 0
     for src in sources:
         for sel in src.selections:
-            start, end = fit.spans[(src.guid, sel.guid)]
+            start, end = fit.spans[id(sel)]
             whole += sel.start is None
             for code_guid, user_guid, note_refs in sel.codings:
                 if code_guid not in code_by_guid:
@@ -953,7 +988,8 @@ def safe_file_name(name: str) -> str:
 
 def import_report(project: QdpxProject, archive: Path) -> str:
     """The text of import_report.txt: where the data came from and what was assumed."""
-    digest = hashlib.sha256(Path(archive).read_bytes()).hexdigest()
+    with open(archive, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     lines = [f"REFI-QDA import of {Path(archive).name}", f"sha256: {digest}",
              f"project: {project.name} (origin: {project.origin or 'not given'})",
              f"sources: {len(project.sources)}; codes: {len(project.codes)}; "

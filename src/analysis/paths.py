@@ -54,6 +54,11 @@ class Layout:
         return self.coding_dir / f"{site}.csv"
 
     @property
+    def second_coding_dir(self) -> Path:
+        """Independent second codings (same format as coding/), for agreement."""
+        return self.data / "second_coding"
+
+    @property
     def sections_dir(self) -> Path:
         return self.data / "sections"
 

@@ -114,9 +114,8 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
             _check_value(path, line, col, value)
         if col.kind == "int":
             data[col.name] = [int(v) if v != "" else None for v in values]
-    frame = pd.DataFrame(data, columns=schema.names)
-    frame = frame.astype({c.name: object for c in schema.columns})
-    frame["_line"] = lines
+    data["_line"] = lines
+    frame = pd.DataFrame(data, columns=[*schema.names, "_line"], dtype=object)
     for name in schema.unique:
         seen: dict[str, int] = {}
         for value, line in zip(frame[name], lines):

@@ -220,10 +220,15 @@ def check_spans(path: Path, frame: pd.DataFrame, texts: dict[str, str],
 
 def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd.DataFrame,
                       sources: pd.DataFrame,
-                      sections: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """One row per coded segment of one site's coding sheet, all invariants checked."""
+                      sections: dict[str, pd.DataFrame] | None = None,
+                      own_sources: set[str] | None = None) -> pd.DataFrame:
+    """One row per coded segment of one site's coding sheet, all invariants checked.
+
+    ``own_sources``: the site's source ids, when the caller has them (else looked up).
+    """
     sheet = read_table(path, CODING)
-    own = set(sources.loc[sources["site"] == site, "source_id"])
+    own = own_sources if own_sources is not None else set(
+        sources.loc[sources["site"] == site, "source_id"])
     check_spans(path, sheet, texts, own)
     categories = dict(zip(codebook["code"], codebook["category"]))
     for code, valence, line in zip(sheet["code"].tolist(), sheet["valence"].tolist(),
@@ -328,6 +333,7 @@ class Corpus:
     appraisal: pd.DataFrame | None = None
     casp_questions: pd.DataFrame | None = None
     guidance: pd.DataFrame | None = None
+    second_coding: pd.DataFrame | None = None
 
     @property
     def site_ids(self) -> list[str]:
@@ -366,10 +372,12 @@ def load_corpus(layout: Layout | None = None, *, accepted_only: bool = True) -> 
     sections = _load_section_maps(layout, texts)
     _unknown_sheets(layout, layout.coding_dir, sites)
     sheets = []
+    own = sources.groupby("site")["source_id"].agg(set).to_dict()
     for site in sorted(sites["site"]):
         path = layout.coding_csv(site)
         if path.exists():
-            sheets.append(load_coding_sheet(path, site, texts, codebook, sources, sections))
+            sheets.append(load_coding_sheet(path, site, texts, codebook, sources, sections,
+                                            own_sources=own.get(site, set())))
     coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
     seen: dict[str, str] = {}
     for row in records(coding):
@@ -390,6 +398,13 @@ def load_corpus(layout: Layout | None = None, *, accepted_only: bool = True) -> 
             corpus.appraisal = pd.concat(tables, ignore_index=True)
     if layout.guidance_csv.exists():
         corpus.guidance = load_guidance(layout.guidance_csv, texts, codebook)
+    if layout.second_coding_dir.exists():
+        _unknown_sheets(layout, layout.second_coding_dir, sites)
+        second = [load_coding_sheet(p, p.stem, texts, codebook, sources, sections,
+                                    own_sources=own.get(p.stem, set()))
+                  for p in sorted(layout.second_coding_dir.glob("*.csv"))]
+        if second:
+            corpus.second_coding = pd.concat(second, ignore_index=True)
     return corpus
 
 
@@ -439,7 +454,9 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
             if smap is not None:
                 sections[source_id] = smap
     if sites is not None:
-        for path in sorted(layout.coding_dir.glob("*.csv")):
+        sheets = sorted(layout.coding_dir.glob("*.csv"))
+        sheets += sorted(layout.second_coding_dir.glob("*.csv"))
+        for path in sheets:
             site = path.stem
             if site not in set(sites["site"]):
                 verdicts.append((str(path), f"FAIL {InputError(path, f'unknown site {site!r}')}"))

@@ -121,6 +121,20 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
         "confidence": "overall: high | moderate | low | very_low",
         "explanation": "why",
     }),
+    "coder_agreement": ("one row per site with a second coding x level x label: sentence-level "
+                        "agreement of the second coder (B) with the kit's coding (A)", {
+        "site": "site slug",
+        "level": "category | canonical_code: what a unit's label is",
+        "label": "the category or canonical code; (all) pools every sentence x label unit",
+        "n_units": "sentences x labels compared",
+        "coded_a": "units the kit's coding codes", "coded_b": "units the second coder codes",
+        "coded_both": "units both code",
+        "percent_agreement": "share of units where both agree (coded or not), 0-100",
+        "cohen_kappa": "Cohen's kappa over the units",
+        "precision": "coded_both / coded_b", "recall": "coded_both / coded_a",
+        "f1": "harmonic mean of precision and recall",
+        "note": "why a value is empty, when it is",
+    }),
     "barrier_training": ("one row per site x barrier it reports: the training guidance's content for it", {
         "site": "site slug", "code": "canonical barrier code",
         "n_site_segments": "primary segments of the barrier at the site",
@@ -155,6 +169,7 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
                                                corpus.sources),
         "cerqual": (synthesis.cerqual_summary(findings, segs, sites) if findings is not None
                     else pd.DataFrame(columns=list(DICTIONARY["cerqual"][1]))),
+        "coder_agreement": coder_agreement(corpus),
         "barrier_training": synthesis.barrier_training(segs, corpus.guidance, corpus.codebook,
                                                        sites),
     }
@@ -164,6 +179,33 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
             raise RuntimeError(f"table {name} has columns {list(table.columns)}, "
                                f"the dictionary {expected}")
     return tables
+
+
+def coder_agreement(corpus: Corpus) -> pd.DataFrame:
+    """Sentence-level agreement of each site's second coding with its coding (primary and
+    cited-secondary segments alike: both coders code the same text)."""
+    from analysis.agreement import sentence_agreement
+    from analysis.text import corpus_sentences
+
+    columns = list(DICTIONARY["coder_agreement"][1])
+    if corpus.second_coding is None:
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for site, second in corpus.second_coding.groupby("site", sort=True):
+        first = corpus.coding[corpus.coding["site"] == site]
+        sources = sorted(set(first["source_id"]) | set(second["source_id"]))
+        sentences = corpus_sentences({s: corpus.texts[s] for s in sources})
+        for level in ("category", "canonical_code"):
+            table = sentence_agreement(first, second, sentences, by=level,
+                                       codebook=corpus.codebook)
+            table = table.rename(columns={level: "label"})
+            table.insert(0, "level", level)
+            table.insert(0, "site", site)
+            frames.append(table)
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("percent_agreement", "cohen_kappa", "precision", "recall", "f1"):
+        out[col] = out[col].astype(float).round(4)
+    return out[columns]
 
 
 def dictionary_table() -> pd.DataFrame:

@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 KIT    := $(BIN)/python -m analysis
 
 .DEFAULT_GOAL := help
-.PHONY: help venv validate tables notebooks report test bench clean refresh-notebooks new-site
+.PHONY: help venv validate tables notebooks report test bench clean refresh-notebooks new-site \
+	exchange agreement
 
 help:  ## list the targets
 	@echo "Cross-site synthesis kit"
@@ -21,6 +22,10 @@ help:  ## list the targets
 	@echo "                  into reports/notebooks/ (papermill, sites in parallel)"
 	@echo "  make refresh-notebooks  re-execute the committed notebooks in notebooks/"
 	@echo "                  after a deliberate data change (nbval compares against them)"
+	@echo "  make exchange   REFI-QDA project + codebook for NVivo, ATLAS.ti, MAXQDA,"
+	@echo "                  QualCoder -> reports/exchange/kit.qdpx, kit.qdc"
+	@echo "  make agreement  sentence-level agreement of the second coding(s) in"
+	@echo "                  data/second_coding/ with the kit's coding"
 	@echo "  make new-site SITE=slug TEXT=file.txt   add a site with suggested coding"
 	@echo "  make bench      speed figures -> reports/benchmarks.md"
 	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
@@ -50,6 +55,16 @@ report: $(STAMP)
 
 refresh-notebooks: $(STAMP)
 	$(BIN)/python -m analysis.notebooks refresh
+
+exchange: $(STAMP)
+	$(KIT) qdpx export
+	$(KIT) qdpx export-codebook
+
+agreement: $(STAMP)
+	@for sheet in data/second_coding/*.csv; do \
+		site=$$(basename $$sheet .csv); echo "== $$site: data/coding/$$site.csv (A) vs $$sheet (B)"; \
+		$(KIT) agreement --sheets data/coding/$$site.csv $$sheet --by category || exit 1; \
+	done
 
 new-site: $(STAMP)
 	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt [NAME='Office name']"; exit 2; }

@@ -119,3 +119,11 @@ def category_figure(counts: pd.DataFrame) -> plt.Figure:
     for ax in grid.axes.flat:
         ax.tick_params(axis="x", rotation=45)
     return grid.figure
+
+
+def show(fig: plt.Figure) -> None:
+    """Display a figure once in a notebook and close it (no second display by the backend)."""
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)

@@ -51,6 +51,8 @@ REPORT_TABLES = ("studies", "appraisal", "site_code_matrix", "segments", "catego
                  "code_prevalence", "coverage", "cerqual", "barrier_training",
                  "data_dictionary")
 """The tables of ``OUT/tables`` the report reads back."""
+OPTIONAL_TABLES = ("coder_agreement",)
+"""Tables the report shows when the tables stage writes them."""
 
 CATEGORY_SECTIONS = {
     "practice": ("Leadership and office practices",
@@ -299,6 +301,24 @@ class _Body:
 
 def _pct(share: str) -> str:
     return "n/a" if share == "" else f"{float(share):.1%}"
+
+
+def _number(value: str, form: str = "{:.2f}") -> str:
+    """A statistic read back from a table; 'n/a' where it is undefined (empty)."""
+    return "n/a" if value in ("", "nan") else form.format(float(value))
+
+
+def _agreement_sentence(agreement: pd.DataFrame, studies: pd.DataFrame) -> str:
+    pooled = agreement[agreement["label"] == "(all)"]
+    parts = [f"the second coding of {r.site} agrees with the kit’s coding on "
+             f"{_number(r.percent_agreement, '{:.1f}%')} of sentence x category units "
+             f"(Cohen’s kappa {_number(r.cohen_kappa)}, F1 {_number(r.f1)})"
+             for r in records(pooled)]
+    n_second = agreement["site"].nunique()
+    return (f"{_plural(n_second, 'study has', 'studies have')} a second coding: "
+            + "; ".join(parts) + f". The other {len(studies) - n_second} "
+            "studies rest on one coder; the codebook’s include and exclude rules and the "
+            "coding memos are the safeguard there.")
 
 
 def _join_sites(value: str) -> str:
@@ -637,7 +657,9 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         interval += " (Wilson 1927; tables/code_prevalence.csv)."
     n_secondary = int(t["site_code_matrix"]["n_cited_secondary"].sum())
     coders = meta.get("coders", "")
-    agreement = [name for name in extra if name.startswith("agreement")]
+    agreement = t.get("coder_agreement")
+    agreement = (agreement[agreement["level"] == "category"] if agreement is not None
+                 else pd.DataFrame())
     missing_biblio = int(((studies["authors"] == "") | (studies["year"] == "")).sum())
     items = [
         f"Few cases. The synthesis rests on {_plural(n, 'study', 'studies')}, not sampled to "
@@ -650,15 +672,15 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         "folded for display), and the tables and figures of the original articles are lost.",
         "One coder per study. "
         + (f"Coders, as data/corpus.csv records them: {coders}. " if coders else "")
-        + ("Agreement between two codings is reported in the appendix ("
-           + ", ".join(f"tables/{a}.csv" for a in agreement) + ")." if agreement else
+        + (_agreement_sentence(agreement, studies) if len(agreement) else
            "No second coder has coded the same texts yet, so no agreement statistic can be "
            "reported; the codebook’s include and exclude rules and the coding memos are the "
            "safeguard for now."),
         "What the studies report, not what the offices do. A code a study does not report is "
         "not evidence that the office lacks it."
         + (f" {_plural(n_secondary, 'segment', 'segments')} in which the authors report other "
-           "studies or places are left out of every count." if n_secondary else ""),
+           f"studies or places {'is' if n_secondary == 1 else 'are'} left out of every count."
+           if n_secondary else ""),
         (f"Incomplete bibliographic data. {missing_biblio} of the {n} texts do not give their "
          "authors or year; these fields are left empty and the references say so."
          if missing_biblio else "Bibliographic data are as the texts give them."),
@@ -679,6 +701,26 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
                "coded segment (tables/coverage.csv).", "(1.5fr, 1fr, 1fr, 1fr)",
                ["Site", "Paragraphs", "Coded", "Share coded"], rows, size="8.5pt",
                label="tab-coverage")
+    if len(agreement):
+        body.para(
+            "Agreement of the second coding. A unit is a sentence of the study x a category; "
+            "each coding codes it when one of its segments of that category overlaps the "
+            "sentence. The kit’s coding (A) is the reference for precision and recall; ",
+            Ref("tab-agreement"), " gives the agreement per category, and tables/"
+            "coder_agreement.csv per canonical code as well.")
+        rows = []
+        for r in records(agreement):
+            rows.append([S(r.site), S(r.label), S(str(r.n_units)), S(str(r.coded_a)),
+                         S(str(r.coded_b)), S(str(r.coded_both)),
+                         S(_number(r.percent_agreement, "{:.1f}%")),
+                         S(_number(r.cohen_kappa)), S(_number(r.precision)),
+                         S(_number(r.recall)), S(_number(r.f1))])
+        body.table("Sentence-level agreement of the second coding with the kit’s coding, per "
+                   "category (tables/coder_agreement.csv).",
+                   "(1.3fr, 1fr, 0.7fr, 0.7fr, 0.7fr, 0.7fr, 0.9fr, 0.8fr, 0.8fr, 0.8fr, 0.8fr)",
+                   ["Site", "Category", "Units", "Coded A", "Coded B", "Both", "Agreement",
+                    "Cohen’s kappa", "Precision", "Recall", "F1"], rows, size="8pt",
+                   label="tab-agreement")
 
 
 def _references(body: _Body, t: dict[str, pd.DataFrame]) -> None:
@@ -731,15 +773,14 @@ def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
                    list(frame.columns), rows, size="7pt")
 
 
-EXTRA_TITLES = {"autocode_eval": "Evaluation of automatic coding suggestions",
-                "agreement": "Agreement between two codings"}
+EXTRA_TITLES = {"autocode_eval": "Evaluation of automatic coding suggestions"}
 """Optional tables other stages write into OUT/tables; in the appendix when present."""
 
 
 def _extra_tables(layout: Layout) -> dict[str, pd.DataFrame]:
     extra = {}
     for path in sorted(layout.tables_dir.glob("*.csv")):
-        if path.stem in EXTRA_TITLES or path.stem.startswith("agreement"):
+        if path.stem in EXTRA_TITLES:
             extra[path.stem] = pd.read_csv(path, dtype=str, keep_default_na=False)
     return extra
 
@@ -803,7 +844,8 @@ def build_report(layout: Layout) -> Path:
     _progress("computing tables")
     write_tables(compute_tables(corpus), layout)
     _progress(f"reading back tables from {layout.tables_dir}")
-    t = {name: read_back(layout, name) for name in REPORT_TABLES}
+    t = {name: read_back(layout, name) for name in REPORT_TABLES + OPTIONAL_TABLES
+         if name in REPORT_TABLES or layout.table(name).exists()}
     extra = _extra_tables(layout)
     _progress("writing figures")
     figure_paths = {}

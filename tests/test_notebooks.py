@@ -1,0 +1,91 @@
+"""The notebooks: parameters checked, and nbval's comparison really depends on the data.
+
+nbval (run by `make test` over notebooks/) compares each code cell's stored
+outputs with a fresh run. These tests show that check can fail: the committed
+site notebook, pointed at a copy of the data in which one coding row changed,
+fails nbval, while the same notebook on an unchanged copy passes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.notebooks import SITE_NOTEBOOK, check_parameters, declared_parameters
+from analysis.paths import NOTEBOOKS, ROOT
+
+
+def test_site_notebook_declares_site_data_dir_and_out_dir():
+    assert set(declared_parameters(SITE_NOTEBOOK)) == {"site", "data_dir", "out_dir"}
+
+
+def test_an_unknown_parameter_is_an_error():
+    with pytest.raises(ValueError, match="unknown parameter.*colour"):
+        check_parameters(SITE_NOTEBOOK, {"site": "manoi", "colour": "red"})
+
+
+def test_committed_notebooks_carry_outputs_in_most_code_cells():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        with_outputs = sum(1 for c in cells if c.get("outputs"))
+        assert with_outputs * 2 >= len(cells), path.name
+
+
+def _notebook_on(data: Path, target: Path) -> Path:
+    """A copy of the committed site notebook whose parameters cell points at ``data``."""
+    nb = json.loads(SITE_NOTEBOOK.read_text())
+    for cell in nb["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"])
+            cell["source"] = source.replace('data_dir = ""', f"data_dir = {str(data)!r}")
+            assert str(data) in cell["source"]
+    target.write_text(json.dumps(nb))
+    return target
+
+
+def _nbval(notebook: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p",
+         "no:cacheprovider", "--nbval-sanitize-with", str(NOTEBOOKS / "sanitize.cfg"),
+         str(notebook), "-q"], capture_output=True, text=True, cwd=notebook.parent)
+
+
+def _flip_first_positive_row(sheet: Path) -> str:
+    rows = list(csv.reader(sheet.open(encoding="utf-8", newline="")))
+    header = rows[0]
+    valence, code = header.index("valence"), header.index("code")
+    for row in rows[1:]:
+        if row[valence] == "positive" and row[code] not in ("hr_capacity",):
+            row[valence] = "negative"
+            with sheet.open("w", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(rows)
+            return row[0]
+    raise AssertionError("no positive row to flip")
+
+
+def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_path):
+    site = json.loads(SITE_NOTEBOOK.read_text())
+    default_site = next("".join(c["source"]) for c in site["cells"]
+                        if "parameters" in c.get("metadata", {}).get("tags", []))
+    assert 'site = "' in default_site
+    name = default_site.split('site = "', 1)[1].split('"', 1)[0]
+
+    same = tmp_path / "same"
+    shutil.copytree(ROOT / "data", same / "data")
+    shutil.copytree(ROOT / "docs", same / "docs")  # memos live beside the data
+    passed = _nbval(_notebook_on(same / "data", same / "site_case.ipynb"))
+    assert passed.returncode == 0, passed.stdout[-2000:]
+
+    changed = tmp_path / "changed"
+    shutil.copytree(ROOT / "data", changed / "data")
+    shutil.copytree(ROOT / "docs", changed / "docs")
+    flipped = _flip_first_positive_row(changed / "data" / "coding" / f"{name}.csv")
+    failed = _nbval(_notebook_on(changed / "data", changed / "site_case.ipynb"))
+    assert failed.returncode != 0, f"nbval did not notice {flipped} turning negative"
+    assert "mismatch" in failed.stdout.lower() or "failed" in failed.stdout.lower()

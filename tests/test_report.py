@@ -1,0 +1,474 @@
+"""The comparison PDF: every number it shows is the number in the table it was built from.
+
+The report is built once per corpus for the whole module: a synthetic corpus of five
+sites (the conftest corpus plus three sites added as data only, one of them full of
+Typst markup characters), and the kit's real data once ``python -m analysis validate``
+passes. Text is extracted with pypdfium2 (fast); metadata and fonts are read with pypdf.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from analysis import report
+from analysis.errors import InputError
+from analysis.paths import ROOT, Layout
+from analysis.report import (compile_pdf, load_corpus_meta, load_glosses, needed_glosses,
+                             typst_string)
+from conftest import build_corpus, coding_rows, csv_text
+
+# --------------------------------------------------------------------------- the synthetic corpus
+
+MARKUP_QUOTE = 'Kepala # $x$ *staf* _aktif_ [bagian] <staf> @kantor \\ "terbuka" // = - + ~ --'
+MARKUP_GLOSS = 'The head is “open” — # $ * _ [ ] < > @ \\ ` // ~'
+
+EXTRA_TEXTS = {
+    "gamma": ("Abstrak\n\nKepala kantor mendengarkan staf.\n\nHasil\n\n"
+              "Kepala kantor selalu terbuka kepada staf dan mendengarkan keluhan mereka setiap "
+              "minggu di ruang rapat kantor.\n"
+              "Sarana komputer di kantor sangat terbatas sehingga banyak pekerjaan administrasi "
+              "selesai terlambat setiap bulan.\n"
+              "Pegawai baru mengikuti upacara pagi bersama seluruh pegawai lainnya di halaman "
+              "kantor setiap hari Senin.\n"),
+    "delta": ("Abstrak\n\nPimpinan jarang memberi dukungan kepada staf.\n\nHasil\n\n"
+              "Menurut studi lain di kota berbeda, pimpinan terbuka kepada staf.\n"
+              "Pegawai bekerja secara individual dan tidak saling membantu.\n"),
+    "epsilon": ("Abstrak\n\n" + MARKUP_QUOTE + " kepada staf.\n\nHasil\n\n"
+                "Pimpinan memberi arahan yang jelas kepada staf.\n"),
+}
+
+EXTRA_SHEETS = {
+    "gamma": [("Kepala kantor mendengarkan staf", "openness", "positive", "abstract"),
+              ("selalu terbuka kepada staf", "openness", "positive", "results"),
+              ("Sarana komputer di kantor sangat terbatas", "infrastructure", "negative",
+               "results"),
+              ("selesai terlambat", "timeliness", "negative", "results")],
+    "delta": [("Pimpinan jarang memberi dukungan kepada staf", "supportiveness", "negative",
+               "abstract"),
+              ("pimpinan terbuka kepada staf", "openness", "positive", "results"),
+              ("Pegawai bekerja secara individual", "individualism", "negative", "results")],
+    "epsilon": [(MARKUP_QUOTE, "openness", "positive", "abstract"),
+                ("memberi arahan yang jelas", "clear_instructions", "positive", "results")],
+}
+SECONDARY = {"delta-002"}  # the "studi lain" passage: evidence about another place
+
+GUIDANCE_TEXT = ("Tantangan: sarana terbatas. Materi: kerja sama tim untuk mengatasi sikap "
+                 "individual. Strategi: pelatihan [kerja] tim #1.\n")
+GUIDANCE_ROWS = [("sarana terbatas", "challenge", "infrastructure"),
+                 ("kerja sama tim untuk mengatasi sikap individual", "material", "individualism"),
+                 ("pelatihan [kerja] tim #1", "strategy", "individualism")]
+
+GLOSSED = {"alpha-001": "The leader is open to staff.", "epsilon-001": MARKUP_GLOSS,
+           "guidance-002": "teamwork to overcome individualism"}
+NOT_GLOSSED = {"beta-001", "gamma-002", "delta-001", "guidance-003"}
+"""The quotes the report shows (clearest dimension quote per cell; guidance materials and
+strategies) without a gloss in the fixture's glosses.csv."""
+
+DATE = "2031-02-03"
+
+
+def append_rows(path: Path, rows) -> None:
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def write(path: Path, header, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(csv_text(header, rows), encoding="utf-8")
+
+
+def add_case(layout: Layout, site: str, text: str, entries) -> None:
+    """A case study added as data only: raw text, sites/sources rows, section map, sheet."""
+    raw = layout.raw_dir / f"{site}.txt"
+    raw.write_bytes(text.encode("utf-8"))
+    append_rows(layout.sources_csv, [[site, site, "case_study", "", "", "", "", "id",
+                                      f"raw/{site}.txt", hashlib.sha256(raw.read_bytes()).hexdigest(),
+                                      "title, authors and year not given in the text"]])
+    append_rows(layout.sites_csv, [[site, f"Kantor {site.capitalize()}", "kota", "",
+                                    "Papua Barat Daya", "Bagian Umum", "case study",
+                                    "interview", "", "", ""]])
+    cut = text.index("Hasil")
+    write(layout.sections_csv(site), ["source_id", "section", "start", "end", "heading"],
+          [[site, "abstract", 0, cut, "Abstrak"], [site, "results", cut, len(text), "Hasil"]])
+    rows = coding_rows(site, text, entries)
+    for row in rows:
+        if row[0] in SECONDARY:
+            row[9] = "cited_secondary"
+    write(layout.coding_csv(site), ["segment_id", "source_id", "start", "end", "quote", "code",
+                                    "valence", "evidence", "informant", "attribution",
+                                    "section", "memo"], rows)
+
+
+def synthetic_corpus(root: Path) -> Layout:
+    """Five sites (alpha ... epsilon), appraisal, guidance, CERQual judgments, glosses."""
+    layout = build_corpus(root)
+    for site, text in EXTRA_TEXTS.items():
+        add_case(layout, site, text, EXTRA_SHEETS[site])
+    raw = layout.raw_dir / "guidance.txt"
+    raw.write_bytes(GUIDANCE_TEXT.encode("utf-8"))
+    append_rows(layout.sources_csv, [["guidance", "", "practitioner_guidance", "Bimtek", "", "",
+                                      "", "id", "raw/guidance.txt",
+                                      hashlib.sha256(raw.read_bytes()).hexdigest(), ""]])
+    write(layout.guidance_csv, ["segment_id", "source_id", "start", "end", "quote", "element",
+                                "code", "memo"],
+          [[f"guidance-{i:03d}", "guidance", GUIDANCE_TEXT.index(q),
+            GUIDANCE_TEXT.index(q) + len(q), q, element, code, ""]
+           for i, (q, element, code) in enumerate(GUIDANCE_ROWS, 1)])
+    write(layout.casp_questions_csv, ["question_no", "question"],
+          [[n, f"Question {n} of the checklist?"] for n in range(1, 11)])
+    answers = ["yes", "cant_tell", "no"]
+    for k, site in enumerate(["alpha", "beta", "gamma", "delta", "epsilon"]):
+        write(layout.appraisal_dir / f"{site}.csv", ["source_id", "question_no", "answer", "reason"],
+              [[site, n, answers[(n + k) % 3], f"Reason {n} for {site} [see text]."]
+               for n in range(1, 11)])
+    write(layout.cerqual_csv, ["finding_id", "finding", "codes", "valence",
+                               "methodological_limitations", "coherence", "adequacy",
+                               "relevance", "confidence", "explanation"],
+          [["F1", "Leaders are open to staff.", "openness", "positive", "minor",
+            "no_or_very_minor", "moderate", "minor", "moderate", "Three studies; thin data."],
+           ["F2", "Individualism and poor facilities hold staff back.",
+            "individualism;infrastructure", "negative", "moderate", "minor", "serious",
+            "minor", "very_low", "Author claims only."]])
+    write(layout.glosses_csv, ["segment_id", "gloss_en"], sorted(GLOSSED.items()))
+    write(layout.data / "corpus.csv", ["key", "value"],
+          [["title", "Synthetic corpus: five offices"], ["date", DATE],
+           ["date_meaning", "date the synthetic data were frozen"], ["coders", "the test suite"]])
+    return layout
+
+
+# --------------------------------------------------------------------------- building once
+
+def pdf_text(data: bytes) -> str:
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+def flat(text: str) -> str:
+    """Whitespace folded: table cells wrap, pages break."""
+    return " ".join(text.split())
+
+
+def build(layout: Layout) -> SimpleNamespace:
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        path = report.build_report(layout)
+    data = path.read_bytes()
+    text = pdf_text(data)
+    tables = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
+              for p in layout.tables_dir.glob("*.csv")}
+    return SimpleNamespace(layout=layout, path=path, bytes=data, text=text, flat=flat(text),
+                           tables=tables, stderr=stderr.getvalue())
+
+
+def real_data_problems() -> list[str]:
+    from analysis.sources import validate
+    return [f"{Path(f).relative_to(ROOT)}: {v}" for f, v in validate(Layout())
+            if not v.startswith("ok")]
+
+
+@pytest.fixture(scope="module", params=["synthetic", "real"])
+def built(request, tmp_path_factory):
+    """The report built once per corpus (the real data only while it validates)."""
+    if request.param == "synthetic":
+        root = tmp_path_factory.mktemp("synthetic")
+        return build(synthetic_corpus(root))
+    problems = real_data_problems()
+    if problems:
+        pytest.skip("real data does not validate yet (python -m analysis validate): "
+                    + "; ".join(problems))
+    return build(Layout(data=ROOT / "data", out=tmp_path_factory.mktemp("real")))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    return build(synthetic_corpus(tmp_path_factory.mktemp("synthetic-only")))
+
+
+def table(built, name) -> pd.DataFrame:
+    return built.tables[name]
+
+
+def cell(row) -> str:
+    """How the report shows one framework-matrix cell: state (segments), or a dash."""
+    return "-" if row["state"] == "not_reported" else f"{row['state']} ({row['n_segments']})"
+
+
+# --------------------------------------------------------------------------- escaping
+
+def test_a_typst_string_literal_escapes_backslash_quote_and_control_characters():
+    assert typst_string('a"b\\c\nd\te') == '"a\\"b\\\\c\\nd\\te"'
+    assert typst_string("\x07") == '"\\u{7}"'
+    assert typst_string("#[*_]$@<>`") == '"#[*_]$@<>`"'
+
+
+@pytest.mark.parametrize("text", [
+    "= not a heading", "- not a list", "+ nor an enumeration", "1. nor this",
+    "// not a comment", "/* nor a block comment */", "#let x = 1", "$x^2$ no math",
+    "*bold* _emph_ `raw`", "<label> @reference", "[content] {code}", "back\\slash \\n",
+    'straight "quotes" and \'apostrophes\'', "tilde~no-space -- and --- and ...",
+    "“typographic” ‘quotes’ — keterbukaan, kesetaraan, é", "http://example.org/a_b"])
+def test_data_text_prints_exactly_as_given_whatever_markup_it_holds(text, tmp_path):
+    source = f'#set text(font: "Libertinus Serif")\n#par[#{typst_string(text)}]\n'
+    pdf = compile_pdf(source, tmp_path, pd.Timestamp(DATE).date())
+    assert flat(pdf_text(pdf)) == flat(text)
+
+
+# --------------------------------------------------------------------------- content
+
+SECTION_HEADINGS = [
+    "Abstract", "Contents", "Studies included", "Appraisal of the studies",
+    "Interpersonal communication dimensions across sites", "Leadership and office practices",
+    "Barriers across sites", "Outcomes", "Summary of findings (GRADE-CERQual)",
+    "Implications for training", "Limitations of the synthesis", "References",
+    "Appendix A: the codebook", "Appendix B: the data dictionary"]
+
+
+def test_every_section_heading_is_in_the_pdf_in_order(built):
+    position = 0
+    for heading in SECTION_HEADINGS:
+        found = built.text.find(heading, position)
+        assert found >= 0, f"heading {heading!r} missing (or out of order)"
+        position = found
+
+
+def test_every_site_of_sites_csv_is_named_by_slug_and_office(built):
+    sites = pd.read_csv(built.layout.sites_csv, dtype=str, keep_default_na=False)
+    for row in sites.itertuples():
+        assert row.site in built.text and flat(row.name) in built.flat, row.site
+
+
+def test_the_date_is_the_data_date_never_the_build_time(built):
+    date = load_corpus_meta(built.layout)["date"]
+    assert f"Date of the data: {date}" in built.text
+    import pypdf
+    meta = pypdf.PdfReader(io.BytesIO(built.bytes)).metadata
+    assert meta["/CreationDate"].startswith("D:" + date.replace("-", ""))
+
+
+def test_dimension_table_shows_the_matrix_count_of_every_site_x_dimension_cell(built):
+    matrix = table(built, "site_code_matrix")
+    book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
+    labels = {r.code: f"{r.label_en} ({r.label_id})" for r in book.itertuples()}
+    dims = matrix[matrix["category"] == "dimension"]
+    start = built.flat.index("Clearest quote and English gloss")
+    position = start
+    for code, part in dims.groupby("code", sort=False):
+        position = built.flat.index(labels[code], position)
+        for row in part.sort_values("site").to_dict("records"):
+            expected = f"{row['site']} {cell(row)}"
+            found = built.flat.find(expected, position)
+            assert found >= 0, f"{code}: {expected!r} not shown after its heading"
+            position = found
+
+
+@pytest.mark.parametrize("category", ["practice", "barrier", "outcome"])
+def test_category_tables_show_the_matrix_row_of_every_code(built, category):
+    matrix = table(built, "site_code_matrix")
+    book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
+    labels = dict(zip(book["code"], book["label_en"]))
+    part = matrix[matrix["category"] == category]
+    for code, rows in part.groupby("code", sort=False):
+        cells = " ".join(cell(r) for r in rows.sort_values("site").to_dict("records"))
+        assert f"{labels[code]} {cells}" in built.flat, f"{category} row of {code}"
+
+
+def test_cerqual_rows_show_the_computed_studies_and_segments(built):
+    cerqual = table(built, "cerqual")
+    if cerqual.empty:
+        assert "No cross-site finding has been judged yet" in built.text
+        return
+    position = built.flat.index("Contributing studies (adequacy, computed)")
+    for row in cerqual.to_dict("records"):
+        for shown in (row["finding_id"], flat(row["finding"]),
+                      f"{row['n_studies']} of {row['n_sites_total']} studies",
+                      f"{row['n_segments']} segments",
+                      f"{row['n_disagreeing_segments']} segments"):
+            found = built.flat.find(shown, position)
+            assert found >= 0, f"{row['finding_id']}: {shown!r} not shown"
+            position = found
+
+
+def test_coverage_table_shows_each_sites_paragraphs_and_share(built):
+    for row in table(built, "coverage").to_dict("records"):
+        share = "n/a" if row["share_coded"] == "" else f"{float(row['share_coded']):.1%}"
+        assert f"{row['site']} {row['n_paragraphs']} {row['n_coded']} {share}" in built.flat
+
+
+def test_abstract_counts_equal_the_tables(built):
+    counts = table(built, "category_counts")
+    total = counts["n_segments"].astype(int).sum()
+    n_sites = len(table(built, "studies"))
+    abstract = built.flat[:built.flat.index("How to read this report")]
+    assert f"compares {n_sites} published qualitative case stud" in abstract
+    assert f"gave {total} primary segment" in abstract
+
+
+def test_barrier_training_rows_are_shown_and_gaps_named(built):
+    bt = table(built, "barrier_training")
+    book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
+    labels = dict(zip(book["code"], book["label_en"]))
+    for row in bt.to_dict("records"):
+        addressed = "yes" if row["addressed"] == "True" else "not addressed"
+        assert (f"{labels[row['code']]} {row['n_site_segments']} {row['n_guidance_challenge']} "
+                f"{row['n_guidance_material']} {row['n_guidance_strategy']} {addressed}"
+                in built.flat), row
+
+
+def test_appraisal_answers_are_counted_per_study(built):
+    appraisal = table(built, "appraisal")
+    if appraisal.empty:
+        return
+    yes = appraisal[appraisal["answer"] == "yes"].groupby("site").size()
+    asked = appraisal.groupby("site").size()
+    sites = list(table(built, "studies")["site"])
+    expected = " ".join(f"{int(yes.get(s, 0))} of {int(asked.get(s, 0))}" for s in sites)
+    assert f"Questions answered Yes {expected}" in built.flat
+
+
+def test_two_builds_give_the_same_text_and_the_same_bytes(built, tmp_path):
+    again = build(Layout(built.layout.data, tmp_path / "again"))
+    assert again.text == built.text
+    assert again.bytes == built.bytes, "same text, but the PDF bytes differ"
+
+
+def test_fonts_are_embedded_and_only_the_bundled_ones(built):
+    import pypdf
+    reader = pypdf.PdfReader(io.BytesIO(built.bytes))
+    names = set()
+    for page in reader.pages:
+        fonts = page["/Resources"].get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            for desc in font.get("/DescendantFonts", [font]):
+                desc = desc.get_object()
+                descriptor = desc["/FontDescriptor"].get_object()
+                assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), \
+                    f"font {desc['/BaseFont']} not embedded"
+                names.add(str(desc["/BaseFont"]).split("+")[-1])
+    assert names and all(n.startswith(("LibertinusSerif", "DejaVuSansMono")) for n in names), names
+
+
+def test_build_writes_tables_figures_and_the_typst_source_and_reports_its_stages(built):
+    out = built.layout.out
+    for name in report.REPORT_TABLES:
+        assert (out / "tables" / f"{name}.csv").exists(), name
+    for category in ("dimension", "practice", "barrier", "outcome"):
+        svg = (out / "figures" / f"framework_{category}.svg").read_text(encoding="utf-8")
+        assert "<dc:date>" not in svg
+    assert (out / "build" / "comparison.typ").read_text(encoding="utf-8").startswith("//")
+    for stage in ("validating", "computing tables", "reading back tables", "writing figures",
+                  "compiling pdf", "wrote"):
+        assert f"report: {stage}" in built.stderr
+
+
+def test_no_autocode_appendix_without_its_table(built):
+    assert "Evaluation of automatic coding suggestions" not in built.text
+
+
+# --------------------------------------------------------------------------- synthetic corpus only
+
+def test_a_fifth_site_added_as_data_only_is_in_every_site_table(synthetic):
+    assert "epsilon Kantor Epsilon" in synthetic.flat  # Table 1
+    assert "Case study of epsilon (Kantor Epsilon)" in synthetic.flat  # references
+    header = "Practice alpha beta delta epsilon gamma"
+    assert header in synthetic.flat
+
+
+def test_quotes_and_glosses_full_of_markup_characters_print_verbatim(synthetic):
+    assert f"“{flat(MARKUP_QUOTE)}” epsilon-001" in synthetic.flat
+    assert flat(MARKUP_GLOSS) in synthetic.flat
+    assert "pelatihan [kerja] tim #1" in synthetic.flat
+    assert "Reason 3 for gamma [see text]." in synthetic.flat
+
+
+def test_missing_glosses_are_marked_in_the_pdf_and_listed_for_the_gloss_writer(synthetic):
+    needed = needed_glosses(synthetic.layout)
+    assert list(needed.columns) == ["segment_id", "site", "code", "quote"]
+    assert set(needed["segment_id"]) == NOT_GLOSSED
+    for sid in NOT_GLOSSED:
+        assert re.search(rf"{sid} \(gloss missing\)", synthetic.flat), sid
+    for sid, gloss in GLOSSED.items():
+        assert f"{sid} {flat(gloss)}" in synthetic.flat, sid
+    assert f"report: {len(NOT_GLOSSED)} quotes lack an English gloss" in synthetic.stderr
+
+
+def test_cited_secondary_segments_are_left_out_of_the_counts(synthetic):
+    matrix = table(synthetic, "site_code_matrix").set_index(["site", "code"])
+    assert matrix.loc[("delta", "openness"), "state"] == "not_reported"
+    assert "1 segment in which the authors report other studies" in synthetic.flat
+
+
+def test_an_appendix_table_added_by_another_stage_is_included(synthetic, tmp_path):
+    from analysis.sources import load_corpus
+    layout = synthetic.layout
+    corpus = load_corpus(layout)
+    tables = {name: report.read_back(layout, name) for name in report.REPORT_TABLES}
+    extra = {"autocode_eval": pd.DataFrame({"code": ["openness"], "precision": ["0.5"],
+                                            "note": ["#1 [x]"]})}
+    figures = {c: f"/figures/framework_{c}.svg" for c in ("dimension", "practice", "barrier",
+                                                          "outcome")}
+    source = report.render_source(load_corpus_meta(layout), tables, corpus,
+                                  load_glosses(layout, report._known_segment_ids(corpus)),
+                                  figures, extra)
+    text = flat(pdf_text(compile_pdf(source, layout.out, pd.Timestamp(DATE).date())))
+    assert "Appendix C: Evaluation of automatic coding suggestions" in text
+    assert "openness 0.5 #1 [x]" in text
+
+
+# --------------------------------------------------------------------------- input errors
+
+def test_a_gloss_for_an_unknown_segment_names_file_line_and_column(tiny):
+    write(tiny.glosses_csv, ["segment_id", "gloss_en"],
+          [["alpha-001", "open"], ["alpha-999", "no such segment"]])
+    with pytest.raises(InputError) as info:
+        needed_glosses(tiny)
+    err = info.value
+    assert err.file.endswith("glosses.csv") and (err.line, err.column) == (3, "segment_id")
+    assert "unknown segment 'alpha-999'" in str(err)
+
+
+def test_a_gloss_file_with_an_empty_gloss_is_an_error(tiny):
+    write(tiny.glosses_csv, ["segment_id", "gloss_en"], [["alpha-001", ""]])
+    with pytest.raises(InputError) as info:
+        load_glosses(tiny, {"alpha-001"})
+    assert (info.value.line, info.value.column) == (2, "gloss_en")
+
+
+def test_the_data_date_must_be_a_date(tiny):
+    write(tiny.data / "corpus.csv", ["key", "value"], [["title", "T"], ["date", "23/11/2026"]])
+    with pytest.raises(InputError) as info:
+        load_corpus_meta(tiny)
+    assert (info.value.line, info.value.column) == (3, "value")
+
+
+def test_a_corpus_without_a_date_cannot_be_reported(tiny):
+    write(tiny.data / "corpus.csv", ["key", "value"], [["title", "T"]])
+    with pytest.raises(InputError, match="no 'date' row"):
+        load_corpus_meta(tiny)
+
+
+# --------------------------------------------------------------------------- real data
+
+def test_every_quote_the_report_shows_has_an_english_gloss():
+    problems = real_data_problems()
+    if problems:
+        pytest.skip("real data does not validate yet: " + "; ".join(problems))
+    if not Layout().glosses_csv.exists():
+        pytest.skip("data/glosses.csv is not written yet (python -m analysis.report glosses "
+                    "lists the quotes that need one)")
+    missing = needed_glosses(Layout())
+    assert missing.empty, ("quotes shown without a gloss in data/glosses.csv: "
+                           + ", ".join(missing["segment_id"]))

@@ -20,8 +20,8 @@ from analysis.comparison import NOT_REPORTED, matrix_wide
 from analysis.io import atomic_write_bytes
 
 STATE_COLOURS = {
-    NOT_REPORTED: "#f2f2f2", "practiced": "#1b7837", "improved": "#1b7837",
-    "mixed": "#dfc27d", "lacking": "#b2182b", "problem": "#b2182b", "reported": "#d6604d",
+    NOT_REPORTED: "#f2f2f2", "practiced": "#7fbf7b", "improved": "#7fbf7b",
+    "mixed": "#e6cf8b", "lacking": "#ef8a7a", "problem": "#ef8a7a", "reported": "#f4a582",
 }
 STATE_SCALE = [NOT_REPORTED, "practiced", "improved", "mixed", "lacking", "problem", "reported"]
 

@@ -35,7 +35,6 @@ from analysis.schema import SLUG, Column, Schema, read_table, records
 from analysis.synthesis import CONFIDENCE
 
 TEMPLATE = "comparison.typ"
-FONT_NOTE = "Libertinus Serif and DejaVu Sans Mono, bundled with the typst package"
 
 CORPUS_META = Schema("corpus", (
     Column("key", pattern=SLUG, hint="a lower-case key such as title or date"),
@@ -132,11 +131,11 @@ class Ref(str):
     """A cross-reference to a labelled table or figure, inside :meth:`_Body.para`."""
 
 
-def _or_not_given(value: str, what: str = "") -> str:
+def _or_not_given(value: str) -> str:
     """The value as a string expression, or a muted 'not given in the text'."""
     if value:
         return S(value)
-    return _muted(f"{what} {NOT_GIVEN}".strip())
+    return _muted(NOT_GIVEN)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -270,17 +269,16 @@ class _Body:
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
 
-    def heading(self, text: str, level: int = 1, numbered: bool = True, label: str = "") -> None:
-        if numbered:
-            self.add("", f"#heading(level: {level}, {S(text)}){' <' + label + '>' if label else ''}")
-        else:
-            self.add("", f"#heading(level: {level}, numbering: none, {S(text)})")
+    def heading(self, text: str, numbered: bool = True) -> None:
+        numbering = "" if numbered else "numbering: none, "
+        self.add("", f"#heading(level: 1, {numbering}{S(text)})")
 
-    def para(self, *parts: str) -> None:
+    def para(self, *parts: str, sticky: bool = False) -> None:
         """A paragraph of plain text (escaped); a :class:`Ref` part becomes a reference
-        ("Table 3"). Parts are joined as given: put the spaces in the text."""
+        ("Table 3"). Parts are joined as given: put the spaces in the text. A sticky
+        paragraph stays on the page of what follows it (a lead-in to a list)."""
         code = "".join(f"#ref(<{p}>)" if isinstance(p, Ref) else f"#{S(p)}" for p in parts if p)
-        self.add("", f"#par[{code}]")
+        self.add("", f"#block(sticky: true)[{code}]" if sticky else f"#par[{code}]")
 
     def table(self, caption: str, columns: str, header: list[str], rows: list[list[str]],
               size: str = "8pt", label: str = "") -> None:
@@ -557,9 +555,9 @@ def _cerqual(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) ->
             _cell(_strong(r.finding_id), S(r.finding), _muted(f"Codes: {codes} ({r.valence})")),
             _cell(S(_join_sites(r.contributing_sites)),
                   S(f"{r.n_studies} of {r.n_sites_total} studies"),
-                  S(f"{r.n_segments} segments")),
+                  S(_plural(r.n_segments, "segment", "segments"))),
             _cell(S(_join_sites(r.disagreeing_sites)),
-                  S(f"{r.n_disagreeing_segments} segments")),
+                  S(_plural(r.n_disagreeing_segments, "segment", "segments"))),
             S(CONCERN_LABELS.get(r.methodological_limitations, r.methodological_limitations)),
             S(CONCERN_LABELS.get(r.coherence, r.coherence)),
             S(CONCERN_LABELS.get(r.adequacy, r.adequacy)),
@@ -606,7 +604,7 @@ def _implications(body: _Body, t: dict[str, pd.DataFrame], corpus, labels: dict[
                          else _muted("none")])
     body.table("Each site’s barriers and what the training guidance offers for them "
                "(tables/barrier_training.csv).",
-               "(1.6fr, 0.7fr, 0.75fr, 0.75fr, 0.75fr, 0.85fr, 2.4fr)",
+               "(1.6fr, 0.7fr, 0.75fr, 0.75fr, 0.75fr, 1fr, 2.3fr)",
                ["Barrier", "Site segments", "Guidance: challenge", "Guidance: materials",
                 "Guidance: strategies", "Addressed", "Guidance passages"], rows, size="7.5pt",
                label="tab-barrier-training")
@@ -670,7 +668,7 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         "PDF-extracted texts. The studies are text extractions of PDFs, with stray spaces, "
         "broken lines, hyphenation and typos; quotes are kept verbatim (only line breaks are "
         "folded for display), and the tables and figures of the original articles are lost.",
-        "One coder per study. "
+        ("Mostly one coder per study. " if len(agreement) else "One coder per study. ")
         + (f"Coders, as data/corpus.csv records them: {coders}. " if coders else "")
         + (_agreement_sentence(agreement, studies) if len(agreement) else
            "No second coder has coded the same texts yet, so no agreement statistic can be "
@@ -732,10 +730,10 @@ def _references(body: _Body, t: dict[str, pd.DataFrame]) -> None:
         entry = (f"{r.authors or 'Authors ' + NOT_GIVEN} ({r.year or 'year ' + NOT_GIVEN}). "
                  f"{r.title or 'Title ' + NOT_GIVEN}. {r.venue or 'Venue ' + NOT_GIVEN}. ")
         body.add(f"#list.item[#{S(entry)}#note({S(f'Case study of {r.site} ({r.name}).')})]")
-    body.para("The frameworks the studies cite, as the site table gives them:")
+    body.para("The frameworks the studies cite, as the site table gives them:", sticky=True)
     for r in records(studies):
         body.add(f"#list.item[#strong({S(r.site + ': ')})#{S(r.framework or NOT_GIVEN)}]")
-    body.para("Methods used in this synthesis:")
+    body.para("Methods used in this synthesis:", sticky=True)
     for ref in FIXED_REFERENCES:
         body.add(f"#list.item({S(ref)})")
 
@@ -745,7 +743,8 @@ def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
     body.add("", "#pagebreak()")
     body.heading("Appendix A: the codebook", numbered=False)
     body.para("The codes of data/codebook.csv: canonical codes, and site-specific codes with "
-              "the canonical parent they count towards, with English and Indonesian labels.")
+              "the canonical parent they count towards, with English and Indonesian labels.",
+              sticky=True)
     rows = []
     for category, part in codebook.groupby("category", sort=False):
         rows.append([f"group(3, {S(category.capitalize())})"])
@@ -753,16 +752,17 @@ def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
             code = _cell(f"raw({S(r.code)})", _muted(f"parent: {r.parent}") if r.parent else "")
             rows.append([code, _cell(S(r.label_en), _emph(r.label_id)),
                          S(" ".join(r.definition.split()))])
-    body.table("The codebook (data/codebook.csv).", "(1.35fr, 1.15fr, 4.5fr)",
+    body.table("The codebook (data/codebook.csv).", "(auto, 1.2fr, 4fr)",
                ["Code", "Label (English, Indonesian)", "Definition"], rows, size="7.5pt")
     body.heading("Appendix B: the data dictionary", numbered=False)
-    body.para("Every output table in tables/ and its columns (tables/data_dictionary.csv).")
+    body.para("Every output table in tables/ and its columns (tables/data_dictionary.csv).",
+              sticky=True)
     rows = []
     for name, part in t["data_dictionary"].groupby("table", sort=False):
         rows.append([f"group(2, {S(f'{name}.csv: one row per ' + part['rows'].iloc[0].removeprefix('one row per '))})"])
         for r in records(part):
             rows.append([f"raw({S(r.column)})", S(r.description)])
-    body.table("The data dictionary (tables/data_dictionary.csv).", "(1.2fr, 5fr)",
+    body.table("The data dictionary (tables/data_dictionary.csv).", "(auto, 1fr)",
                ["Column", "Description"], rows, size="7.5pt")
     for letter, (name, frame) in zip("CDEFGH", extra.items()):
         title = EXTRA_TITLES.get(name, f"tables/{name}.csv")
@@ -816,15 +816,23 @@ def render_source(meta: dict[str, str], t: dict[str, pd.DataFrame], corpus,
 # --------------------------------------------------------------------------- build
 
 def compile_pdf(source: str, root: Path, date: dt.date) -> bytes:
-    """Compile Typst ``source`` in memory with the bundled fonts only, dated ``date``."""
+    """Compile Typst ``source`` in memory with the bundled fonts only, dated ``date``.
+
+    ``root`` is the folder that image paths such as ``/figures/x.svg`` start from.
+    Typst's warnings are printed to standard error.
+    """
     import typst
     stamp = dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
     try:
-        return typst.compile(source.encode("utf-8"), root=str(root), font_paths=[],
-                             ignore_system_fonts=True, timestamp=stamp)
+        pdf, warnings = typst.compile_with_warnings(
+            source.encode("utf-8"), root=str(root), font_paths=[], ignore_system_fonts=True,
+            timestamp=stamp)
     except typst.TypstError as exc:
         raise RuntimeError(f"typst could not compile the report: {exc.message} "
-                           f"({exc.diagnostic}); the source is in {root}/build/") from None
+                           f"({exc.diagnostic})") from None
+    for warning in warnings:
+        _progress(f"typst warning: {warning.message}")
+    return pdf
 
 
 def _progress(message: str) -> None:

@@ -89,3 +89,35 @@ def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_p
     failed = _nbval(_notebook_on(changed / "data", changed / "site_case.ipynb"))
     assert failed.returncode != 0, f"nbval did not notice {flipped} turning negative"
     assert "mismatch" in failed.stdout.lower() or "failed" in failed.stdout.lower()
+
+
+def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, capsys):
+    import nbformat
+
+    from analysis.notebooks import run_jobs
+
+    def notebook(name: str, source: str) -> Path:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    good, bad = notebook("good", "1 + 1"), notebook("bad", "raise ValueError('no such site')")
+    out = tmp_path / "out"
+    status = run_jobs([("site good", good, out / "good.ipynb", {}),
+                       ("site bad", bad, out / "bad.ipynb", {})], workers=2)
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "site bad: FAILED" in err and "1 notebook(s) failed: site bad" in err
+    assert (out / "good.ipynb").exists() and not (out / "bad.ipynb").exists()
+    assert [p.name for p in out.iterdir()] == ["good.ipynb"], "no temporary file left behind"
+
+
+def test_notebooks_for_an_unknown_site_is_refused_naming_the_known_ones():
+    from analysis.notebooks import jobs_for
+    from analysis.paths import Layout
+
+    with pytest.raises(ValueError, match="unknown site.*atlantis.*manoi"):
+        jobs_for(Layout(), ["atlantis"])

@@ -122,6 +122,18 @@ def site_profile(an: Analysis, site: str, category: str) -> pd.DataFrame:
     return table
 
 
+def profile_display(an: Analysis, site: str, category: str):
+    """:func:`site_profile` for a notebook: the table, or a sentence when the site reports
+    no primary segment of the category (so a reader never meets an empty table)."""
+    from IPython.display import Markdown
+
+    table = site_profile(an, site, category)
+    if table.empty:
+        return Markdown(f"*The {site} study reports no {category} code about its own office "
+                        "(cited-secondary segments about other work are not counted).*")
+    return table
+
+
 def one_line(text: str) -> str:
     """A quote with the extraction's line breaks and runs of spaces folded, for display."""
     return " ".join(str(text).split())

@@ -26,7 +26,8 @@ help:  ## list the targets
 	@echo "                  QualCoder -> reports/exchange/kit.qdpx, kit.qdc"
 	@echo "  make agreement  sentence-level agreement of the second coding(s) in"
 	@echo "                  data/second_coding/ with the kit's coding"
-	@echo "  make new-site SITE=slug TEXT=file.txt   add a site with suggested coding"
+	@echo "  make new-site SITE=slug TEXT=file.txt NAME=... LEVEL=... UNIT=..."
+	@echo "                  add a site: text, metadata rows, suggested coding"
 	@echo "  make bench      speed figures -> reports/benchmarks.md"
 	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
 	@echo
@@ -67,8 +68,8 @@ agreement: $(STAMP)
 	done
 
 new-site: $(STAMP)
-	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt [NAME='Office name']"; exit 2; }
-	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)")
+	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt NAME='Office' LEVEL=kabupaten|kota|distrik UNIT='Unit studied'"; exit 2; }
+	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)") $(if $(LEVEL),--admin-level "$(LEVEL)") $(if $(UNIT),--unit "$(UNIT)")
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \

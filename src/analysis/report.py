@@ -781,7 +781,9 @@ def _extra_tables(layout: Layout) -> dict[str, pd.DataFrame]:
     extra = {}
     for path in sorted(layout.tables_dir.glob("*.csv")):
         if path.stem in EXTRA_TITLES:
-            extra[path.stem] = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if len(frame):  # a table with no rows has nothing to show
+                extra[path.stem] = frame
     return extra
 
 

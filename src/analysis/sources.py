@@ -445,6 +445,10 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
                 texts[row.source_id] = text
     codebook = check(layout.codebook_csv, lambda: load_codebook(layout),
                      lambda t: f"ok ({len(t)} codes, {(t['parent'] == '').sum()} canonical)")
+    if layout.lexicon_csv.exists() and codebook is not None:
+        from analysis.autocode import load_lexicon
+        check(layout.lexicon_csv, lambda: load_lexicon(layout.lexicon_csv, codebook),
+              lambda t: f"ok ({len(t)} terms)")
     sections: dict[str, pd.DataFrame] = {}
     for source_id, text in sorted(texts.items()):
         path = layout.sections_csv(source_id)

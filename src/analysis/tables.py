@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 
-from analysis import comparison, coverage, synthesis
+from analysis import autocode, comparison, coverage, synthesis
 from analysis.coding import segments as segment_table
 from analysis.io import atomic_write_text, write_csv
 from analysis.paths import Layout
@@ -144,6 +144,24 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
         "addressed": "True when the guidance offers a material or strategy for it",
         "guidance_segment_ids": "guidance passages (data/guidance.csv), ';'-separated",
     }),
+    "autocode_eval": ("one row per held-out site x lexicon x category: leave-one-site-out "
+                      "evaluation of the lexicon's coding suggestions against the hand coding, "
+                      "sentence by sentence (docs/new_site.md)", {
+        "held_out_site": "site whose hand coding is compared (terms learned from the other "
+                         "coded sites only); (all) pools the sites",
+        "lexicon": "learned: terms learned from the other sites' coding only; seed+learned: "
+                   "data/lexicon.csv as well (what new-site uses; optimistic, the seed terms "
+                   "come from a codebook that quotes every site)",
+        "category": "dimension | practice | barrier | outcome; (all) pools them",
+        "n_units": "sentences compared (every sentence of the held-out texts); x 4 categories in (all) rows",
+        "coded_hand": "units the accepted hand coding codes",
+        "coded_auto": "units the suggestions code",
+        "coded_both": "units both code",
+        "precision": "coded_both / coded_auto", "recall": "coded_both / coded_hand",
+        "cohen_kappa": "Cohen's kappa over the units",
+        "note": "why a value is empty: no suggestion (precision), no hand coding (recall), "
+                "kappa undefined",
+    }),
 }
 
 
@@ -172,6 +190,7 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
         "coder_agreement": coder_agreement(corpus),
         "barrier_training": synthesis.barrier_training(segs, corpus.guidance, corpus.codebook,
                                                        sites),
+        "autocode_eval": autocode.leave_one_site_out(corpus),
     }
     for name, table in tables.items():
         expected = list(DICTIONARY[name][1])

@@ -143,8 +143,8 @@ def first_reported(an: Analysis, site: str) -> str:
     """The first canonical code (codebook order) the site reports: a cell to drill into."""
     an.check_site(site)
     cells = an.matrix[(an.matrix["site"] == site) & (an.matrix["state"] != comparison.NOT_REPORTED)]
-    if cells.empty:
-        raise ValueError(f"site '{site}' has no coded segment yet")
+    if cells.empty:  # nothing coded (or accepted) yet: the first code, with no quotes
+        cells = an.matrix[an.matrix["site"] == site]
     return cells["code"].iloc[0]
 
 

@@ -1,0 +1,835 @@
+"""Coding suggestions from a transparent lexicon, matched sentence by sentence.
+
+A suggestion says: *this sentence contains terms of this canonical code*. It is
+a pointer for a researcher, never a coded finding: the new-site command writes
+suggestions into a coding sheet with ``status`` ``suggested``, and
+:func:`analysis.sources.load_corpus` keeps them out of every table until a
+researcher accepts them (``docs/new_site.md``).
+
+How a sentence gets a suggestion (every number below is fixed in this module,
+chosen before the evaluation was run and not tuned on it):
+
+1. The text is cut into sentences (:func:`analysis.text.sentences`). Only
+   sentences that start in an ``abstract``, ``results`` or ``conclusion`` span
+   of the section map are considered (:data:`SUGGEST_SECTIONS`), and a sentence
+   that is a heading line is skipped.
+2. Each word is reduced to a stem: Indonesian words by the rule-based affix
+   stripper :func:`stem_id` (no dictionary), English words by the light suffix
+   stripper :func:`stem_en`. Lexicon terms are stemmed by the same function, so
+   ``keterbukaan``, ``terbuka`` and ``membuka`` all match the term ``terbuka``.
+3. A term matches when its stems occur in the sentence as consecutive words; a
+   term written ``a + b`` matches when every part occurs somewhere in the
+   sentence (``kurang + pelatihan``).
+4. Terms come from two places: the hand-written lexicon ``data/lexicon.csv``
+   (one row per code x language x term, weight 1 unless the row says
+   otherwise), and terms *learned* from the sites already coded
+   (:func:`learn_terms`: a stem that occurs in at least
+   :data:`LEARN_MIN_SENTENCES` sentences coded with the code, at
+   :data:`LEARN_MIN_SITES` or more sites, and whose sentences carry the code at
+   least :data:`LEARN_MIN_PRECISION` of the time; its weight is that share).
+5. A sentence is suggested for a code when the weights of the distinct terms of
+   that code it contains add up to at least :data:`THRESHOLD`. The memo of the
+   suggestion lists the terms matched, with their origin and weight.
+
+:func:`leave_one_site_out` evaluates this honestly: for each site with hand
+coding, terms are learned from the *other* sites only, suggestions are made on
+the site's text with a section map guessed from its headings (its hand-made
+map is not used), and the suggestions are compared with its hand coding at
+sentence level per category (:func:`analysis.agreement.sentence_agreement`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.schema import SLUG, Column, Schema, read_table
+from analysis.text import is_heading, sentences as split_sentences
+
+SUGGEST_SECTIONS = ("abstract", "results", "conclusion")
+"""Sections whose sentences get suggestions (the sections the coding conventions code
+findings in; background and method are coded only where they report site data)."""
+
+THRESHOLD = 1.0
+"""A code is suggested when the weights of its distinct matched terms add up to this."""
+
+LEARN_MIN_SENTENCES = 3
+"""A learned term occurs in at least this many training sentences coded with the code ..."""
+
+LEARN_MIN_SITES = 2
+"""... at this many training sites or more (a site's name or idiom is not learned) ..."""
+
+LEARN_MIN_PRECISION = 0.5
+"""... and at least this share of the training sentences that contain it carry the code."""
+
+LEARN_MIN_LENGTH = 4
+"""Stems shorter than this are not learned."""
+
+LANGUAGES = ("id", "en")
+CATEGORIES = ("dimension", "practice", "barrier", "outcome")
+ALL = "(all)"
+
+LEXICON = Schema("lexicon", (
+    Column("code", pattern=SLUG, hint="a canonical code of codebook.csv"),
+    Column("language", choices=LANGUAGES),
+    Column("term", pattern=r"[^+]+(\+[^+]+)*",
+           hint="a word or phrase; parts joined by ' + ' must all occur in the sentence"),
+    Column("weight", required=False, optional=True, pattern=r"\d+(\.\d+)?",
+           hint="a non-negative number, or empty for 1"),
+    Column("note", required=False, optional=True),
+))
+
+# --------------------------------------------------------------------------- stemming
+
+PROTECTED_ID = frozenset({
+    "masalah", "sekolah", "istilah", "adalah", "telah", "salah", "bulan", "jalan", "teman",
+    "taman", "badan", "digital", "disiplin", "distrik", "diskusi", "dialog", "dinamika",
+    "diri", "dinas", "media", "pegawai", "kerjasama", "masukan",
+})
+"""Indonesian words left whole: stripping them would make another word (``masalah`` is
+not ``masa`` + ``-lah``) or a stem that reads badly (``distrik``)."""
+
+_VOWELS = frozenset("aeiou")
+MIN_STEM = 4
+"""No affix is removed if fewer than this many letters would remain."""
+
+
+def _strip_suffixes(word: str) -> str:
+    for particle in ("lah", "kah", "pun"):
+        if word.endswith(particle) and len(word) - 3 >= MIN_STEM:
+            word = word[:-3]
+            break
+    if word.endswith("nya") and len(word) - 3 >= MIN_STEM:
+        word = word[:-3]
+    for suffix in ("kan", "an"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            return word[:-len(suffix)]
+    if (word.endswith("i") and len(word) - 1 >= MIN_STEM and word[-2] not in _VOWELS
+            and word[-2] != "s"):
+        return word[:-1]
+    return word
+
+
+def _strip_prefix(word: str) -> str:
+    """One prefix off (meN-, peN-, ber-, per-, ter-, di-, ke-, se-), or the word unchanged."""
+    def rest(n: int, add: str = "") -> str | None:
+        stem = add + word[n:]
+        return stem if len(stem) >= MIN_STEM and _VOWELS & set(stem) else None
+
+    w = word
+    for head in ("me", "pe"):
+        if not w.startswith(head):
+            continue
+        tail = w[2:]
+        if tail.startswith("ny") and tail[2:3] in _VOWELS:
+            out = rest(4, "s")                      # menyampaikan -> sampai
+        elif tail.startswith("ng") and tail[2:3] in _VOWELS:
+            out = rest(4)                           # mengatur -> atur
+        elif tail.startswith("ng"):
+            out = rest(4)                           # menggantung -> gantung
+        elif tail.startswith("m") and tail[1:2] in _VOWELS:
+            out = rest(3, "p")                      # memimpin -> pimpin
+        elif tail.startswith("m") and tail[1:2] in set("bpfv"):
+            out = rest(3)                           # membuka -> buka
+        elif tail.startswith("n") and tail[1:2] in _VOWELS:
+            out = rest(3, "t")                      # meningkat -> tingkat
+        elif tail.startswith("n") and tail[1:2] in set("cdjz"):
+            out = rest(3)                           # mendukung -> dukung
+        elif head == "pe" and tail.startswith("r") and tail[1:2] not in _VOWELS:
+            out = rest(3)                           # perhatian -> hati (per-)
+        elif tail[:1] in set("lmnrwy"):
+            out = rest(2)                           # melayani -> layan, perasaan -> rasa
+        else:
+            out = None
+        if out:
+            return out
+    if w.startswith("ber"):
+        return rest(3) or w
+    if w.startswith("be") and w[3:5] == "er":      # bekerja -> kerja
+        return rest(2) or w
+    for head in ("ter", "di", "ke", "se"):
+        if w.startswith(head):
+            return rest(len(head)) or w
+    return w
+
+
+@lru_cache(maxsize=None)
+def stem_id(word: str) -> str:
+    """The stem of an Indonesian word by a small rule-based affix stripper (no dictionary).
+
+    Lower-cased; then the particles ``-lah``, ``-kah``, ``-pun``, the possessive
+    ``-nya``, one derivational suffix (``-kan``, ``-an``, or ``-i`` after a
+    consonant other than ``s``), and up to two prefixes (``meN-``/``peN-`` with
+    their sound changes: ``meny-`` -> ``s``, ``mem-`` + vowel -> ``p``, ``men-`` +
+    vowel -> ``t``, ``meng-``; ``ber-``, ``be-`` before ``-er-``, ``per-``,
+    ``ter-``, ``di-``, ``ke-``, ``se-``) are removed, each only if at least
+    :data:`MIN_STEM` letters remain. Words in :data:`PROTECTED_ID` stay whole.
+    Without a dictionary the stripper errs (``kebijakan`` -> ``bija``); it errs
+    the same way on the lexicon's terms and on the text, which is what matching
+    needs.
+    """
+    word = word.lower()
+    if word in PROTECTED_ID or len(word) <= MIN_STEM:
+        return word
+    stem = _strip_suffixes(word)
+    for _ in range(2):
+        if stem in PROTECTED_ID:
+            break
+        shorter = _strip_prefix(stem)
+        if shorter == stem:
+            break
+        stem = shorter
+    return stem
+
+
+@lru_cache(maxsize=None)
+def stem_en(word: str) -> str:
+    """The stem of an English word: plural ``-s``/``-es``/``-ies``, ``-ing``, ``-ed`` and a
+    final ``-e`` removed (``evaluation``/``evaluations`` -> ``evaluation``)."""
+    word = word.lower().removesuffix("'s")
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[:-len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+STEMMERS = {"id": stem_id, "en": stem_en}
+
+_WORD = re.compile(r"[^\W\d_]+")
+_LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])-[ \t]*\r?\n\s*(?=[^\W\d_])")
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower-cased; a word hyphenated across a line break is joined,
+    any other hyphen separates words (``e-Gov`` -> ``e``, ``gov``)."""
+    return [w.lower() for w in _WORD.findall(_LINE_HYPHEN.sub("", text))]
+
+
+def stems(text: str, language: str) -> list[str]:
+    stem = STEMMERS[language]
+    return [stem(w) for w in words(text)]
+
+
+def term_parts(term: str, language: str) -> tuple[tuple[str, ...], ...]:
+    """A term as its parts (``a + b``), each a tuple of consecutive stems."""
+    return tuple(tuple(stems(part, language)) for part in term.split("+"))
+
+
+# --------------------------------------------------------------------------- lexicon
+
+def load_lexicon(path: str | Path, codebook: pd.DataFrame) -> pd.DataFrame:
+    """The hand-written lexicon: one row per canonical code x language x term.
+
+    Columns: code, language, term, weight (float, 1 when empty), note, _line.
+    Raises :class:`InputError` for a code that is not canonical, a term without a
+    word, or a code x language x term given twice.
+    """
+    path = Path(path)
+    table = read_table(path, LEXICON)
+    canonical = set(codebook.loc[codebook["parent"] == "", "code"])
+    seen: dict[tuple[str, str, str], int] = {}
+    for code, language, term, line in zip(table["code"], table["language"], table["term"],
+                                          table["_line"]):
+        if code not in canonical:
+            raise InputError(path, f"'{code}' is not a canonical code of codebook.csv "
+                             "(suggestions are made for canonical codes)", line=line,
+                             column="code")
+        if any(not part for part in term_parts(term, language)):
+            raise InputError(path, f"term '{term}' has a part without a word", line=line,
+                             column="term")
+        key = (code, language, " ".join(term.lower().split()))
+        if key in seen:
+            raise InputError(path, f"duplicate term '{term}' for {code} ({language}); first "
+                             f"on line {seen[key]}", line=line, column="term")
+        seen[key] = line
+    table["weight"] = [float(w) if w != "" else 1.0 for w in table["weight"]]
+    return table
+
+
+def seed_terms(lexicon: pd.DataFrame | None, language: str) -> pd.DataFrame:
+    """The lexicon's terms of one language in the form :func:`match` takes: code, term,
+    parts, weight, origin (``lexicon``)."""
+    columns = ["code", "term", "parts", "weight", "origin"]
+    if lexicon is None or lexicon.empty:
+        return pd.DataFrame(columns=columns)
+    part = lexicon[lexicon["language"] == language]
+    terms = pd.DataFrame({
+        "code": part["code"].to_numpy(object),
+        "term": part["term"].to_numpy(object),
+        "parts": [term_parts(t, language) for t in part["term"]],
+        "weight": part["weight"].astype(float).to_numpy(),
+        "origin": "lexicon",
+    }, columns=columns)
+    if terms.empty:
+        return terms
+    # terms that stem alike (keterbukaan, terbuka) are one term: a word counts once
+    merged = terms.groupby(["code", "parts"], sort=False).agg(
+        term=("term", " / ".join), weight=("weight", "max")).reset_index()
+    merged["origin"] = "lexicon"
+    return merged[columns]
+
+
+# --------------------------------------------------------------------------- section maps
+
+SECTION_HEADINGS = (
+    ("abstrak", "abstract"), ("abstract", "abstract_en"), ("pendahuluan", "background"),
+    ("latar belakang", "background"), ("introduction", "background"),
+    ("background", "background"), ("tinjauan pustaka", "literature"),
+    ("kajian pustaka", "literature"), ("kajian teori", "literature"),
+    ("landasan teori", "literature"), ("literature", "literature"),
+    ("metod", "method"), ("method", "method"), ("hasil", "results"),
+    ("pembahasan", "results"), ("result", "results"), ("finding", "results"),
+    ("discussion", "results"), ("kesimpulan", "conclusion"), ("simpulan", "conclusion"),
+    ("penutup", "conclusion"), ("conclusion", "conclusion"), ("saran", "other"),
+    ("rekomendasi", "other"), ("ucapan terima kasih", "other"), ("acknowledg", "other"),
+    ("daftar pustaka", "references"), ("referensi", "references"),
+    ("reference", "references"), ("bibliogra", "references"),
+)
+"""Heading beginnings (lower case, numbering removed) and the section they open. In an
+English text ``abstract`` opens ``abstract``."""
+
+_NUMBERING = re.compile(r"^(?:[ivxlc]{1,4}|\d+(?:\.\d+)*)\.?\s+")
+HEADING_MAX_WORDS = 8
+
+
+def heading_section(line: str, language: str = "id") -> str | None:
+    """The section a heading line opens, by :data:`SECTION_HEADINGS`, or ``None``."""
+    core = " ".join(line.strip().strip("#*_ \t").lower().split())
+    core = _NUMBERING.sub("", core)
+    if not core or len(core.split()) > HEADING_MAX_WORDS:
+        return None
+    for start, section in SECTION_HEADINGS:
+        if core.startswith(start):
+            if section == "abstract_en" and language == "en":
+                return "abstract"
+            return section
+    return None
+
+
+def guess_sections(text: str, source_id: str, language: str = "id") -> pd.DataFrame:
+    """A section map guessed from the text's headings (the format of data/sections/).
+
+    A line that looks like a heading (:func:`analysis.text.is_heading`) and begins
+    with a word of :data:`SECTION_HEADINGS` (``HASIL DAN PEMBAHASAN``, ``IV.
+    SIMPULAN``, ``## **KESIMPULAN**``) opens a span of that section at the start of
+    its line (``heading`` is the line without Markdown markers); other
+    headings do not cut. Text before the first such heading is ``front_matter``.
+    A text with no such heading is one ``results`` span. Rows: source_id,
+    section, start, end, heading (the heading line, stripped), contiguous from 0
+    to the end of the text.
+    """
+    columns = ["source_id", "section", "start", "end", "heading"]
+    lines, position = [], 0
+    for content in text.split("\n"):
+        lines.append((position, content))
+        position += len(content) + 1
+    nonblank = [i for i, (_, content) in enumerate(lines) if content.strip()]
+    cuts: list[tuple[int, str, str]] = []
+    for k, i in enumerate(nonblank):
+        start, content = lines[i]
+        following = lines[nonblank[k + 1]][1] if k + 1 < len(nonblank) else None
+        if not is_heading(content, following):
+            continue
+        section = heading_section(content, language)
+        if section:
+            cuts.append((start, section, content.strip().strip("#*_ \t")))
+    if not cuts:
+        return pd.DataFrame([(source_id, "results", 0, len(text), "")], columns=columns)
+    if cuts[0][0] > 0:
+        cuts.insert(0, (0, "front_matter", ""))
+    ends = [c[0] for c in cuts[1:]] + [len(text)]
+    rows = [(source_id, section, start, end, heading)
+            for (start, section, heading), end in zip(cuts, ends) if end > start]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------- sentences
+
+def _split(text: str, source_id: str, language: str) -> pd.DataFrame:
+    """One row per sentence: source_id, sentence_no, start, end, heading, stems."""
+    frame = split_sentences(text)
+    frame.insert(0, "source_id", source_id)
+    pieces = [text[s:e] for s, e in zip(frame["start"].tolist(), frame["end"].tolist())]
+    frame["heading"] = [("\n" not in p) and is_heading(p) and p.rstrip()[-1:] not in ".!?"
+                        for p in pieces]
+    frame["stems"] = [tuple(stems(p, language)) for p in pieces]
+    return frame
+
+
+def sentence_units(text: str, source_id: str, section_map: pd.DataFrame,
+                   language: str) -> pd.DataFrame:
+    """One row per sentence of a text: source_id, sentence_no, start, end, heading (True for
+    a heading line), stems (a tuple), section (of the map, at the sentence start)."""
+    from analysis.sources import sections_at
+
+    frame = _split(text, source_id, language)
+    frame["section"] = sections_at(section_map, frame["start"].to_numpy("int64"))
+    return frame
+
+
+def _contains(sequence: tuple[str, ...], part: tuple[str, ...], present: set[str]) -> bool:
+    if len(part) == 1:
+        return part[0] in present
+    if not set(part) <= present:
+        return False
+    n = len(part)
+    return any(sequence[i:i + n] == part for i in range(len(sequence) - n + 1))
+
+
+MATCH_COLUMNS = ["source_id", "sentence_no", "code", "term", "weight", "origin"]
+
+
+def match(units: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
+    """Which terms each sentence contains: one row per sentence x term matched.
+
+    ``units``: :func:`sentence_units` rows; ``terms``: code, term, parts, weight,
+    origin. Columns: source_id, sentence_no, code, term, weight, origin. One pass
+    over the sentences; a term is tried only where its first stem occurs.
+    """
+    rows = []
+    by_first: dict[str, list] = {}
+    for row in zip(terms["code"], terms["term"], terms["parts"], terms["weight"],
+                   terms["origin"]):
+        for part in row[2]:
+            by_first.setdefault(part[0], []).append(row)
+    for source_id, sentence_no, sequence in zip(units["source_id"], units["sentence_no"],
+                                                units["stems"]):
+        present = set(sequence)
+        candidates = {id(r): r for s in present for r in by_first.get(s, ())}
+        for code, term, parts, weight, origin in candidates.values():
+            if all(_contains(sequence, part, present) for part in parts):
+                rows.append((source_id, int(sentence_no), code, term, float(weight), origin))
+    out = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    out = out.drop_duplicates(["source_id", "sentence_no", "code", "term", "origin"])
+    return out.sort_values(["source_id", "sentence_no", "code", "origin", "term"],
+                           kind="stable").reset_index(drop=True)
+
+
+SUGGESTION_COLUMNS = ["source_id", "sentence_no", "start", "end", "section", "code", "score",
+                      "matched"]
+
+
+def _eligible(units: pd.DataFrame, section: str = "section") -> pd.DataFrame:
+    return units[units[section].isin(SUGGEST_SECTIONS) & ~units["heading"].astype(bool)]
+
+
+def _scored(hits: pd.DataFrame, eligible: pd.DataFrame, section: str = "section") -> pd.DataFrame:
+    """Sentence x code rows whose matched weights reach :data:`THRESHOLD`."""
+    if hits.empty:
+        return pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    hits = hits.assign(label=[f"'{t}' ({o}, {w:g})" for t, o, w in
+                              zip(hits["term"], hits["origin"], hits["weight"])])
+    grouped = hits.groupby(["source_id", "sentence_no", "code"], sort=True).agg(
+        score=("weight", "sum"), matched=("label", "; ".join)).reset_index()
+    grouped = grouped[grouped["score"] >= THRESHOLD - 1e-9]
+    places = eligible[["source_id", "sentence_no", "start", "end", section]].rename(
+        columns={section: "section"})
+    out = grouped.merge(places, on=["source_id", "sentence_no"])
+    out["score"] = out["score"].round(4)
+    return out[SUGGESTION_COLUMNS].sort_values(["source_id", "start", "end", "code"],
+                                               kind="stable").reset_index(drop=True)
+
+
+def suggest(units: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
+    """One row per sentence x code suggested: source_id, sentence_no, start, end, section,
+    code, score, matched (the terms, their origin and weight, for the memo).
+
+    Only sentences in :data:`SUGGEST_SECTIONS` that are not heading lines count; a
+    code is suggested when its matched terms' weights add up to :data:`THRESHOLD`.
+    """
+    eligible = _eligible(units)
+    return _scored(match(eligible, terms), eligible)
+
+
+def coded_units(segments: pd.DataFrame, sentences: pd.DataFrame, codebook: pd.DataFrame,
+                by: str) -> pd.DataFrame:
+    """The sentences each segment codes, with its code mapped to the codebook column ``by``
+    (``category``, ``canonical_code``): one row per (source_id, sentence_no, label), sorted,
+    no duplicates. A segment codes every sentence it overlaps by at least one character,
+    the unit of :func:`analysis.agreement.sentence_agreement`; here all sources are done
+    in one vectorised pass (offsets made global per source), not one source at a time."""
+    columns = ["source_id", "sentence_no", by]
+    mapping = dict(zip(codebook["code"], codebook[by]))
+    sents = sentences.sort_values(["source_id", "start"], kind="stable")
+    segs = segments[segments["source_id"].isin(set(sents["source_id"]))]
+    if segs.empty or sents.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "sentence_no" else object)
+                             for c in columns})
+    number = {sid: i for i, sid in enumerate(sorted(set(sents["source_id"])))}
+    span = int(max(sents["end"].max(), segs["end"].astype("int64").max())) + 1
+    s_base = sents["source_id"].map(number).to_numpy("int64") * span
+    g_base = segs["source_id"].map(number).to_numpy("int64") * span
+    s_start = s_base + sents["start"].to_numpy("int64")
+    s_end = s_base + sents["end"].to_numpy("int64")
+    first = np.searchsorted(s_end, g_base + segs["start"].to_numpy("int64"), side="right")
+    last = np.searchsorted(s_start, g_base + segs["end"].to_numpy("int64"), side="left") - 1
+    count = np.maximum(last - first + 1, 0)
+    which = np.repeat(np.arange(len(segs)), count)
+    offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    index = np.repeat(first, count) + offsets
+    out = pd.DataFrame({
+        "source_id": sents["source_id"].to_numpy(object)[index],
+        "sentence_no": sents["sentence_no"].to_numpy("int64")[index],
+        by: segs["code"].map(mapping).to_numpy(object)[which],
+    })
+    return out.drop_duplicates().sort_values(columns, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- learning
+
+STOPWORDS_ID = frozenset("""
+yang dan di ke dari dalam pada untuk dengan ini itu tersebut adalah akan juga oleh sebagai
+atau tidak ada dapat lebih karena secara serta bahwa agar bagi hal para telah sudah masih
+belum harus bisa hanya setiap antara terhadap melalui namun tetapi sehingga maka jika
+apabila saat ketika seperti yaitu yakni merupakan memiliki menjadi sangat selalu lain
+masing semua seluruh banyak berbagai beberapa suatu sesuatu mereka kami kita saya ia dia
+lagi tentang hingga sampai sejak tanpa baik cukup sama mana bagaimana apa siapa mengapa
+sebuah seorang dilakukan melakukan adanya dimana yakni pula bahkan sedang demikian
+""".split())
+STOPWORDS_EN = frozenset("""
+the a an and or of to in on for with by from as at is are was were be been being this that
+these those it its their they them which who whom whose not no but also than then there
+has have had do does did can could may might will would should must such into about
+between through during after before over under more most other some any each all both
+""".split())
+
+
+def _stopword_stems(language: str) -> frozenset[str]:
+    words_ = STOPWORDS_ID if language == "id" else STOPWORDS_EN
+    return frozenset(STEMMERS[language](w) for w in words_) | words_
+
+
+def corpus_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
+                 sources: pd.DataFrame, coding: pd.DataFrame, codebook: pd.DataFrame,
+                 sites: list[str], language: str) -> pd.DataFrame:
+    """Every sentence of the sites' sources in ``language``, split and stemmed once.
+
+    One row per sentence: site, source_id, sentence_no, start, end, heading, stems,
+    hand_section (by the hand-made section map, else the guessed one),
+    guessed_section (by :func:`guess_sections`), codes (frozenset of the canonical
+    codes that segments of ``coding`` overlapping the sentence carry).
+    """
+    from analysis.sources import sections_at
+
+    columns = ["site", "source_id", "sentence_no", "start", "end", "heading", "stems",
+               "hand_section", "guessed_section", "codes"]
+    own = sources[sources["site"].isin(sites) & (sources["language"] == language)]
+    frames = []
+    for site, source_id in sorted(zip(own["site"], own["source_id"])):
+        text = texts[source_id]
+        frame = _split(text, source_id, language)
+        offsets = frame["start"].to_numpy("int64")
+        guessed = guess_sections(text, source_id, language)
+        frame["guessed_section"] = sections_at(guessed, offsets)
+        hand = sections.get(source_id)
+        frame["hand_section"] = (sections_at(hand, offsets) if hand is not None
+                                 else frame["guessed_section"])
+        frame.insert(0, "site", site)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    units = pd.concat(frames, ignore_index=True)
+    labels = coded_units(coding, units, codebook, "canonical_code")
+    codes = labels.groupby(["source_id", "sentence_no"])["canonical_code"].agg(
+        frozenset).to_dict()
+    units["codes"] = [codes.get(k, frozenset()) for k in
+                      zip(units["source_id"], units["sentence_no"])]
+    return units[columns]
+
+
+def training_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
+                   sources: pd.DataFrame, coding: pd.DataFrame, codebook: pd.DataFrame,
+                   sites: list[str], language: str) -> pd.DataFrame:
+    """The sentences terms are learned from: those of :func:`corpus_units` that lie in
+    :data:`SUGGEST_SECTIONS` of the hand-made section map (else the guessed one) and
+    are not headings. Columns: site, source_id, sentence_no, stems, codes."""
+    units = corpus_units(texts, sections, sources, coding, codebook, sites, language)
+    units = _eligible(units, "hand_section")
+    return units[["site", "source_id", "sentence_no", "stems", "codes"]].reset_index(drop=True)
+
+
+def _term_counts(units: pd.DataFrame, language: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per site: ``stems`` (site, stem, n_sentences) and ``pairs`` (site, code, stem,
+    n_coded) over the training units, stop words and short stems left out."""
+    stop = _stopword_stems(language)
+    unit_id = np.arange(len(units))
+    stem_rows = pd.DataFrame({"unit": unit_id, "site": units["site"].to_numpy(),
+                              "stem": [sorted(set(s)) for s in units["stems"]]})
+    stem_rows = stem_rows.explode("stem").dropna()
+    stem_rows = stem_rows[(stem_rows["stem"].str.len() >= LEARN_MIN_LENGTH)
+                          & ~stem_rows["stem"].isin(stop)]
+    code_rows = pd.DataFrame({"unit": unit_id, "code": [sorted(c) for c in units["codes"]]})
+    code_rows = code_rows.explode("code").dropna()
+    per_stem = stem_rows.groupby(["site", "stem"]).size().rename("n_sentences").reset_index()
+    joined = stem_rows.merge(code_rows, on="unit")
+    per_pair = joined.groupby(["site", "code", "stem"]).size().rename("n_coded").reset_index()
+    return per_stem, per_pair
+
+
+def _learned(counts: pd.DataFrame) -> pd.DataFrame:
+    """Apply the fixed learning rule to counts (n_sentences, n_coded, n_sites): the rows
+    kept, with ``weight`` = n_coded / n_sentences."""
+    counts = counts.assign(weight=(counts["n_coded"] / counts["n_sentences"].clip(lower=1))
+                           .round(4))
+    return counts[(counts["n_coded"] >= LEARN_MIN_SENTENCES)
+                  & (counts["n_sites"] >= LEARN_MIN_SITES)
+                  & (counts["weight"] >= LEARN_MIN_PRECISION)]
+
+
+def _global_counts(per_stem: pd.DataFrame, per_pair: pd.DataFrame) -> pd.DataFrame:
+    """code, stem, n_sentences, n_coded, n_sites over every training site."""
+    pairs = per_pair.groupby(["code", "stem"]).agg(
+        n_coded=("n_coded", "sum"), n_sites=("site", "nunique")).reset_index()
+    pairs["n_sentences"] = pairs["stem"].map(per_stem.groupby("stem")["n_sentences"].sum())
+    return pairs
+
+
+def learn_terms(units: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Terms learned from coded sentences: one row per stem x canonical code kept.
+
+    For each stem (not a stopword, at least :data:`LEARN_MIN_LENGTH` letters) and
+    code: ``n_sentences`` training sentences contain the stem, ``n_coded`` of them
+    are coded with the code, at ``n_sites`` sites; the stem is kept for the code
+    when ``n_coded >= LEARN_MIN_SENTENCES``, ``n_sites >= LEARN_MIN_SITES`` and
+    ``precision = n_coded / n_sentences >= LEARN_MIN_PRECISION``; its weight is the
+    precision. Columns: code, term, parts, weight, origin (``learned``),
+    n_sentences, n_coded, n_sites. Sorted by code, then term.
+    """
+    columns = ["code", "term", "parts", "weight", "origin", "n_sentences", "n_coded", "n_sites"]
+    if units.empty:
+        return pd.DataFrame(columns=columns)
+    kept = _learned(_global_counts(*_term_counts(units, language)))
+    out = pd.DataFrame({
+        "code": kept["code"].to_numpy(object), "term": kept["stem"].to_numpy(object),
+        "parts": [((s,),) for s in kept["stem"]], "weight": kept["weight"].to_numpy(float),
+        "origin": "learned", "n_sentences": kept["n_sentences"].to_numpy("int64"),
+        "n_coded": kept["n_coded"].to_numpy("int64"), "n_sites": kept["n_sites"].to_numpy("int64"),
+    }, columns=columns)
+    return out.sort_values(["code", "term"], kind="stable").reset_index(drop=True)
+
+
+def _seed_keys(seed: pd.DataFrame) -> set[tuple[str, str]]:
+    """(code, stem) of the one-word seed terms: a learned stem among them is dropped."""
+    return {(c, p[0][0]) for c, p in zip(seed["code"], seed["parts"])
+            if len(p) == 1 and len(p[0]) == 1}
+
+
+def combine_terms(seed: pd.DataFrame, learned: pd.DataFrame) -> pd.DataFrame:
+    """Seed and learned terms together; a learned stem that is already a one-word seed term
+    of the same code is dropped (it would count the same word twice)."""
+    columns = ["code", "term", "parts", "weight", "origin"]
+    keys = _seed_keys(seed)
+    keep = [(c, t) not in keys for c, t in zip(learned["code"], learned["term"])]
+    return pd.concat([seed[columns], learned.loc[keep, columns]], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- from a corpus
+
+def corpus_lexicon(corpus) -> pd.DataFrame | None:
+    """The corpus's ``lexicon.csv``, checked, or ``None`` when it has none."""
+    path = corpus.layout.lexicon_csv
+    return load_lexicon(path, corpus.codebook) if path.exists() else None
+
+
+def coded_sites(corpus) -> list[str]:
+    """The sites with at least one accepted coded segment."""
+    return sorted(set(corpus.coding["site"]))
+
+
+def suggestion_terms(corpus, language: str = "id", sites: list[str] | None = None,
+                     lexicon: pd.DataFrame | None = None, seed: bool = True) -> pd.DataFrame:
+    """The terms suggestions use: the lexicon's (if ``seed``) and those learned from the
+    accepted coding of ``sites`` (default: every site with accepted coding)."""
+    sites = coded_sites(corpus) if sites is None else sites
+    units = training_units(corpus.texts, corpus.sections, corpus.sources, corpus.coding,
+                           corpus.codebook, sites, language)
+    learned = learn_terms(units, language)
+    base = seed_terms(lexicon if seed else None, language)
+    return combine_terms(base, learned)
+
+
+def suggestions_for_text(text: str, source_id: str, terms: pd.DataFrame,
+                         language: str = "id",
+                         section_map: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Suggestions for one text (a section map guessed from its headings unless given)."""
+    smap = section_map if section_map is not None else guess_sections(text, source_id, language)
+    return suggest(sentence_units(text, source_id, smap, language), terms)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+EVAL_COLUMNS = ["held_out_site", "lexicon", "category", "n_units", "coded_hand", "coded_auto",
+                "coded_both", "precision", "recall", "cohen_kappa", "note"]
+COUNTS = ["n_units", "coded_hand", "coded_auto", "coded_both"]
+
+
+def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
+                         language: str) -> dict[str, pd.DataFrame]:
+    """The suggestions each site gets when it is held out, for both lexicons.
+
+    ``units``: :func:`corpus_units` of the coded sites. Terms are learned for each
+    held-out site from the *other* sites' training units, without a loop over
+    sites: the counts over all sites, minus the held-out site's own counts, are
+    what learning from the others would count. Suggestions use the guessed section
+    map. Returns ``{"learned": ..., "seed+learned": ...}`` (the second only with
+    seed terms), each in the columns of :func:`suggest` plus ``site``.
+    """
+    training = _eligible(units, "hand_section")
+    eligible = _eligible(units, "guessed_section")
+    per_stem, per_pair = _term_counts(training, language)
+    total = _global_counts(per_stem, per_pair)
+    # pairs that can pass in some fold: leaving a site out lowers n_coded and n_sites, and
+    # raises precision at most to n_coded / (n_sentences - the most sentences one site has)
+    most = total["stem"].map(per_stem.groupby("stem")["n_sentences"].max())
+    room = (total["n_sentences"] - most).clip(lower=1)
+    candidates = total[(total["n_coded"] >= LEARN_MIN_SENTENCES)
+                       & (total["n_sites"] >= LEARN_MIN_SITES)
+                       & (total["n_coded"] / room >= LEARN_MIN_PRECISION - 1e-9)]
+    learned_terms = pd.DataFrame({
+        "code": candidates["code"].to_numpy(object), "term": candidates["stem"].to_numpy(object),
+        "parts": [((s,),) for s in candidates["stem"]], "weight": 0.0, "origin": "learned"})
+    hits = match(eligible, pd.concat([seed, learned_terms], ignore_index=True))
+    site_of = dict(zip(units["source_id"], units["site"]))
+    hits["site"] = hits["source_id"].map(site_of)
+    learned = hits[hits["origin"] == "learned"].rename(columns={"term": "stem"})
+    learned = learned.drop(columns="weight").merge(
+        total[["code", "stem", "n_sentences", "n_coded", "n_sites"]], on=["code", "stem"])
+    own_pair = per_pair.rename(columns={"n_coded": "own_coded"})
+    own_stem = per_stem.rename(columns={"n_sentences": "own_sentences"})
+    learned = learned.merge(own_pair, on=["site", "code", "stem"], how="left").merge(
+        own_stem, on=["site", "stem"], how="left")
+    own_coded = learned["own_coded"].fillna(0).astype("int64")
+    fold = pd.DataFrame({
+        "n_coded": learned["n_coded"] - own_coded,
+        "n_sentences": learned["n_sentences"] - learned["own_sentences"].fillna(0).astype("int64"),
+        "n_sites": learned["n_sites"] - (own_coded > 0).astype("int64"),
+    }, index=learned.index)
+    kept = _learned(fold)
+    learned = learned.loc[kept.index].assign(weight=kept["weight"]).rename(
+        columns={"stem": "term"})[[*MATCH_COLUMNS, "site"]]
+    variants = {"learned": learned}
+    if not seed.empty:
+        keys = _seed_keys(seed)
+        not_seed = [(c, t) not in keys for c, t in zip(learned["code"], learned["term"])]
+        variants["seed+learned"] = pd.concat(
+            [hits[hits["origin"] == "lexicon"][[*MATCH_COLUMNS, "site"]], learned[not_seed]],
+            ignore_index=True)
+    return {name: _scored(part[MATCH_COLUMNS], eligible, "guessed_section").assign(
+        site=lambda t: t["source_id"].map(site_of)) for name, part in variants.items()}
+
+
+def _statistics(counts: pd.DataFrame) -> pd.DataFrame:
+    """Precision, recall, Cohen's kappa and a note for rows of COUNTS."""
+    from analysis.agreement import binary_agreement
+
+    stats = binary_agreement(counts["n_units"], counts["coded_hand"], counts["coded_auto"],
+                             counts["coded_both"])
+    out = counts.copy()
+    for column in ("precision", "recall", "cohen_kappa"):
+        out[column] = stats[column].astype(float).round(4).to_numpy()
+    notes = []
+    for hand, auto, kappa_note in zip(out["coded_hand"], out["coded_auto"], stats["note"]):
+        parts = (["no suggestion"] if auto == 0 else []) + \
+                (["no hand coding"] if hand == 0 else []) + ([kappa_note] if kappa_note else [])
+        notes.append("; ".join(parts))
+    out["note"] = notes
+    return out
+
+
+def leave_one_site_out(corpus) -> pd.DataFrame:
+    """Leave-one-site-out evaluation of the suggestions against the hand coding.
+
+    For each site with accepted coding (the *held-out* site) whose texts are in a
+    language of :data:`LANGUAGES`: terms are learned from the other sites with
+    accepted coding (the rule of :func:`learn_terms`; the held-out site's coding
+    is never counted), suggestions are made on its texts with a section map
+    guessed from the headings (:func:`guess_sections`; its hand-made map is not
+    used), and they are compared with its accepted hand coding (primary and
+    cited-secondary alike), sentence by sentence, per category: a sentence x
+    category is a unit, coded by a side when one of its segments of that category
+    overlaps the sentence (:func:`coded_units`: the units of
+    :func:`analysis.agreement.sentence_agreement`). Two lexicons: ``learned``
+    (terms learned from the other sites only) and ``seed+learned`` (data/lexicon.csv
+    as well: what new-site uses; the seed terms were written from a codebook whose
+    include rules quote every site, so this row is optimistic). ``held_out_site``
+    ``(all)`` pools the sites.
+
+    One row per held-out site x lexicon x category, then ``(all)`` categories: the
+    columns of :data:`EVAL_COLUMNS`. Empty with fewer than two coded sites. The
+    cost grows linearly with the corpus: every text is split and stemmed once.
+    """
+    sites = coded_sites(corpus)
+    if len(sites) < 2:
+        return pd.DataFrame(columns=EVAL_COLUMNS)
+    lexicon = corpus_lexicon(corpus)
+    book = corpus.codebook
+    sources = corpus.sources
+    suggestions: dict[str, list[pd.DataFrame]] = {}
+    all_units = []
+    for language in LANGUAGES:
+        units = corpus_units(corpus.texts, corpus.sections, sources, corpus.coding, book,
+                             sites, language)
+        if units.empty:
+            continue
+        all_units.append(units[["site", "source_id", "sentence_no", "start", "end"]])
+        found = held_out_suggestions(units, seed_terms(lexicon, language), language)
+        for name, frame in found.items():
+            suggestions.setdefault(name, []).append(frame)
+    if not suggestions:
+        return pd.DataFrame(columns=EVAL_COLUMNS)
+    sentences = pd.concat(all_units, ignore_index=True)
+    site_of = dict(zip(sentences["source_id"], sentences["site"]))
+    held_out = sorted(set(sentences["site"]))
+    n_sentences = sentences["site"].value_counts()
+    hand = coded_units(corpus.coding, sentences, book, "category")
+    grid = pd.MultiIndex.from_product([held_out, list(CATEGORIES)], names=["site", "category"])
+
+    def per_site(frame: pd.DataFrame) -> pd.Series:
+        return frame.assign(site=frame["source_id"].map(site_of)).groupby(
+            ["site", "category"]).size().reindex(grid, fill_value=0)
+
+    frames = []
+    for name in ("learned", "seed+learned"):
+        if name not in suggestions:
+            continue
+        auto_segments = pd.concat(suggestions[name], ignore_index=True)
+        auto = coded_units(auto_segments, sentences, book, "category")
+        both = hand.merge(auto, on=["source_id", "sentence_no", "category"])
+        counts = pd.DataFrame({"coded_hand": per_site(hand), "coded_auto": per_site(auto),
+                               "coded_both": per_site(both)}).reset_index()
+        counts.insert(2, "n_units", counts["site"].map(n_sentences).astype("int64"))
+        site_totals = counts.groupby("site", sort=True)[COUNTS].sum().reset_index().assign(
+            category=ALL)
+        pooled = counts.groupby("category", sort=False)[COUNTS].sum().reset_index().assign(
+            site=ALL)
+        everything = pd.DataFrame([{"site": ALL, "category": ALL,
+                                    **{c: int(counts[c].sum()) for c in COUNTS}}])
+        table = pd.concat([counts, site_totals, pooled, everything], ignore_index=True)
+        table["_site"] = table["site"].map(lambda s: (s == ALL, s))
+        table["_category"] = table["category"].map(
+            {c: i for i, c in enumerate([*CATEGORIES, ALL])})
+        table = table.sort_values(["_site", "_category"], kind="stable")
+        table = _statistics(table.drop(columns=["_site", "_category"]))
+        frames.append(table.rename(columns={"site": "held_out_site"}).assign(lexicon=name))
+    out = pd.concat(frames, ignore_index=True)
+    out["_site"] = out["held_out_site"].map(lambda s: (s == ALL, s))
+    out["_lexicon"] = out["lexicon"].map({"learned": 0, "seed+learned": 1})
+    out["_category"] = out["category"].map({c: i for i, c in enumerate([*CATEGORIES, ALL])})
+    out = out.sort_values(["_site", "_lexicon", "_category"], kind="stable")
+    for column in COUNTS:
+        out[column] = out[column].astype("int64")
+    return out[EVAL_COLUMNS].reset_index(drop=True)

@@ -64,11 +64,20 @@ def coding_rows(site: str, text: str, entries) -> list[list]:
 
 
 def build_corpus(root: Path) -> Layout:
+    """The two-site fixture corpus (TEXTS, SHEETS, CODEBOOK) under ``root``."""
+    return write_corpus(root, TEXTS, SHEETS, CODEBOOK)
+
+
+def write_corpus(root: Path, texts: dict[str, str], sheets: dict[str, list],
+                 codebook: list[tuple[str, str, str]]) -> Layout:
+    """A valid corpus under ``root/data``: one case study per text, its coding sheet from
+    ``sheets`` ((quote, code, valence, section) entries), the codebook from
+    ``codebook`` ((code, parent, category) entries)."""
     data = root / "data"
     (data / "raw").mkdir(parents=True)
     (data / "coding").mkdir()
     sources, sites = [], []
-    for site, text in TEXTS.items():
+    for site, text in texts.items():
         raw = data / "raw" / f"{site}.txt"
         raw.write_bytes(text.encode("utf-8"))
         sources.append([site, site, "case_study", f"Study of {site}", "", "", "", "id",
@@ -78,7 +87,7 @@ def build_corpus(root: Path) -> Layout:
                       "qualitative descriptive", "interview; observation", "kepala bagian",
                       "", "DeVito"])
         (data / "coding" / f"{site}.csv").write_text(
-            csv_text(CODING_HEADER, coding_rows(site, text, SHEETS[site])), encoding="utf-8")
+            csv_text(CODING_HEADER, coding_rows(site, text, sheets[site])), encoding="utf-8")
     (data / "sources.csv").write_text(csv_text(
         ["source_id", "site", "kind", "title", "authors", "year", "venue", "language", "file",
          "sha256", "notes"], sources), encoding="utf-8")
@@ -89,7 +98,7 @@ def build_corpus(root: Path) -> Layout:
         ["code", "parent", "category", "label_en", "label_id", "definition", "include",
          "exclude", "note"],
         [[c, p, cat, c.replace("_", " "), c, f"def {c}", f"inc {c}", f"exc {c}", ""]
-         for c, p, cat in CODEBOOK]), encoding="utf-8")
+         for c, p, cat in codebook]), encoding="utf-8")
     return Layout(data, root / "reports")
 
 

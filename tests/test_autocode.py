@@ -232,41 +232,18 @@ def three_site_corpus(root) -> Layout:
     """Sites alpha (two sentences with 'koordinasi' coded collaboration), beta and gamma
     (one each), so that the stem is learned from all three, or from alpha with one
     other site, but not from beta and gamma alone."""
-    import hashlib
+    from conftest import write_corpus
 
-    from conftest import CODING_HEADER, coding_rows
-    data = root / "data"
-    (data / "raw").mkdir(parents=True)
-    (data / "coding").mkdir()
     texts = {
         "alpha": "Hasil\n\nKoordinasi rapat berjalan baik. Koordinasi antarbagian lancar. "
                  "Pegawai hadir.\n",
         "beta": "Hasil\n\nKoordinasi dengan kecamatan rutin. Pegawai hadir.\n",
         "gamma": "Hasil\n\nKoordinasi program berjalan. Pegawai hadir.\n",
     }
-    sources, sites = [], []
-    for site, text in texts.items():
-        (data / "raw" / f"{site}.txt").write_text(text, encoding="utf-8")
-        sources.append([site, site, "case_study", "", "", "", "", "id", f"raw/{site}.txt",
-                        hashlib.sha256(text.encode()).hexdigest(), ""])
-        sites.append([site, f"Office {site}", "kota", "", "", "Bagian Umum", "", "", "", "",
-                      ""])
-        quotes = [q for q in text.split("\n")[2].split(". ") if q.startswith("Koordinasi")]
-        rows = coding_rows(site, text, [(q, "collaboration", "positive", "results")
-                                        for q in quotes])
-        (data / "coding" / f"{site}.csv").write_text(csv_text(CODING_HEADER, rows),
-                                                      encoding="utf-8")
-    (data / "sources.csv").write_text(csv_text(
-        ["source_id", "site", "kind", "title", "authors", "year", "venue", "language", "file",
-         "sha256", "notes"], sources), encoding="utf-8")
-    (data / "sites.csv").write_text(csv_text(
-        ["site", "name", "admin_level", "parent", "province", "unit_studied", "design",
-         "methods", "informants", "analysis", "framework"], sites), encoding="utf-8")
-    (data / "codebook.csv").write_text(csv_text(
-        ["code", "parent", "category", "label_en", "label_id", "definition", "include",
-         "exclude"], [["collaboration", "", "practice", "c", "c", "d", "i", "e"]]),
-        encoding="utf-8")
-    return Layout(data, root / "reports")
+    sheets = {site: [(q, "collaboration", "positive", "results")
+                     for q in text.split("\n")[2].split(". ") if q.startswith("Koordinasi")]
+              for site, text in texts.items()}
+    return write_corpus(root, texts, sheets, [("collaboration", "", "practice")])
 
 
 def test_the_held_out_site_coding_is_never_learned_from(tmp_path):

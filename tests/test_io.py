@@ -28,3 +28,15 @@ def test_csv_text_is_byte_stable_with_lf_line_ends():
     assert io.csv_text(frame) == io.csv_text(frame.copy())
     assert "\r" not in io.csv_text(frame)
     assert io.csv_text(frame).startswith("x,y\n0.3,a\n")
+
+
+def test_outputs_get_the_usual_permissions_not_those_of_a_temporary_file(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = io.write_csv(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

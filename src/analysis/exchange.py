@@ -48,7 +48,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.io import atomic_write_bytes, csv_text
+from analysis.io import atomic_write_bytes, csv_text, default_mode
 from analysis.paths import Layout
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -1017,6 +1017,7 @@ def write_import(project: QdpxProject, out: str | Path, archive: str | Path) -> 
                              "choose another --out or empty it")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    os.chmod(tmp, default_mode(directory=True))
     try:
         (tmp / "sources").mkdir()
         files, used = {}, set()

@@ -15,6 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 
+def default_mode(directory: bool = False) -> int:
+    """The permissions a newly created file (or folder) gets under the current umask:
+    ``mkstemp`` and ``mkdtemp`` would otherwise leave outputs private to their owner."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
@@ -23,6 +31,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -22,6 +22,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from analysis.io import default_mode
 from analysis.paths import NOTEBOOKS, Layout
 
 SITE_NOTEBOOK = NOTEBOOKS / "site_case.ipynb"
@@ -70,6 +71,7 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
         papermill.execute_notebook(str(notebook), tmp, parameters=parameters, kernel_name=KERNEL,
                                    progress_bar=False, cwd=str(notebook.parent))
         strip_volatile(Path(tmp))
+        os.chmod(tmp, default_mode())
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

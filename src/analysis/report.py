@@ -314,7 +314,11 @@ def _agreement_sentence(agreement: pd.DataFrame, studies: pd.DataFrame) -> str:
              for r in records(pooled)]
     n_second = agreement["site"].nunique()
     return (f"{_plural(n_second, 'study has', 'studies have')} a second coding: "
-            + "; ".join(parts) + f". The other {len(studies) - n_second} "
+            + "; ".join(parts) + ". The second coders worked blind to the first coding "
+            "but from the same codebook, whose include rules quote passages of the studies, "
+            "and the first coding had been audited against the text: the figures measure how "
+            "reliably the codebook is applied and are likely higher than two coders building "
+            f"their own codes would reach. The other {len(studies) - n_second} "
             "studies rest on one coder; the codebook’s include and exclude rules and the "
             "coding memos are the safeguard there.")
 

@@ -774,7 +774,7 @@ def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
         rows = [[S(v) for v in row] for row in frame.astype(str).itertuples(index=False)]
         body.table(f"{title} (tables/{name}.csv).",
                    "(" + ", ".join(["1fr"] * len(frame.columns)) + ",)",
-                   list(frame.columns), rows, size="7pt")
+                   [c.replace("_", "_\u200b") for c in frame.columns], rows, size="7pt")
 
 
 EXTRA_TITLES = {"autocode_eval": "Evaluation of automatic coding suggestions"}

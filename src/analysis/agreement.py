@@ -582,25 +582,26 @@ def coded_sentences(segments: pd.DataFrame, sentences: pd.DataFrame, *, by: str 
             raise ValueError(f"{name}: source(s) without sentences: {', '.join(unknown)}")
     else:
         segs = segs.assign(source_id="")
-    rows = []
-    for source_id, group in segs.groupby("source_id", sort=True):
-        here = sents[sents["source_id"] == source_id].sort_values("start")
-        s_start, s_end = here["start"].to_numpy(), here["end"].to_numpy()
-        seg_start = group["start"].to_numpy(dtype=np.int64)
-        seg_end = group["end"].to_numpy(dtype=np.int64)
-        first = np.searchsorted(s_end, seg_start, side="right")
-        last = np.searchsorted(s_start, seg_end, side="left") - 1
-        count = np.maximum(last - first + 1, 0)
-        which = np.repeat(np.arange(len(group)), count)
-        offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        sentence_idx = np.repeat(first, count) + offsets
-        rows.append(pd.DataFrame({
-            "source_id": source_id,
-            "sentence_no": here["sentence_no"].to_numpy()[sentence_idx],
-            by: group["_label"].to_numpy()[which],
-        }))
-    out = (pd.concat(rows, ignore_index=True) if rows
-           else pd.DataFrame({"source_id": [], "sentence_no": [], by: []}))
+    # all sources in one pass: offsets made global by placing each source after the last
+    sents = sents.sort_values(["source_id", "start"], kind="stable")
+    number = {sid: i for i, sid in enumerate(sorted(set(sents["source_id"])))}
+    span = int(max(sents["end"].max() if len(sents) else 0,
+                   segs["end"].astype("int64").max() if len(segs) else 0)) + 1
+    s_base = sents["source_id"].map(number).to_numpy("int64") * span
+    g_base = segs["source_id"].map(number).to_numpy("int64") * span
+    s_start = s_base + sents["start"].to_numpy("int64")
+    s_end = s_base + sents["end"].to_numpy("int64")
+    first = np.searchsorted(s_end, g_base + segs["start"].to_numpy("int64"), side="right")
+    last = np.searchsorted(s_start, g_base + segs["end"].to_numpy("int64"), side="left") - 1
+    count = np.maximum(last - first + 1, 0)
+    which = np.repeat(np.arange(len(segs)), count)
+    offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    index = np.repeat(first, count) + offsets
+    out = pd.DataFrame({
+        "source_id": sents["source_id"].to_numpy(object)[index],
+        "sentence_no": sents["sentence_no"].to_numpy("int64")[index],
+        by: segs["_label"].to_numpy(object)[which],
+    })
     out = out.drop_duplicates().sort_values(["source_id", "sentence_no", by], kind="stable")
     if "source_id" not in sentences.columns:
         out = out.drop(columns="source_id")

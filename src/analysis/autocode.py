@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.agreement import coded_sentences
 from analysis.errors import InputError
 from analysis.schema import SLUG, Column, Schema, read_table
 from analysis.text import is_heading, sentences as split_sentences
@@ -459,34 +460,11 @@ def coded_units(segments: pd.DataFrame, sentences: pd.DataFrame, codebook: pd.Da
                 by: str) -> pd.DataFrame:
     """The sentences each segment codes, with its code mapped to the codebook column ``by``
     (``category``, ``canonical_code``): one row per (source_id, sentence_no, label), sorted,
-    no duplicates. A segment codes every sentence it overlaps by at least one character,
-    the unit of :func:`analysis.agreement.sentence_agreement`; here all sources are done
-    in one vectorised pass (offsets made global per source), not one source at a time."""
-    columns = ["source_id", "sentence_no", by]
-    mapping = dict(zip(codebook["code"], codebook[by]))
-    sents = sentences.sort_values(["source_id", "start"], kind="stable")
-    segs = segments[segments["source_id"].isin(set(sents["source_id"]))]
-    if segs.empty or sents.empty:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "sentence_no" else object)
-                             for c in columns})
-    number = {sid: i for i, sid in enumerate(sorted(set(sents["source_id"])))}
-    span = int(max(sents["end"].max(), segs["end"].astype("int64").max())) + 1
-    s_base = sents["source_id"].map(number).to_numpy("int64") * span
-    g_base = segs["source_id"].map(number).to_numpy("int64") * span
-    s_start = s_base + sents["start"].to_numpy("int64")
-    s_end = s_base + sents["end"].to_numpy("int64")
-    first = np.searchsorted(s_end, g_base + segs["start"].to_numpy("int64"), side="right")
-    last = np.searchsorted(s_start, g_base + segs["end"].to_numpy("int64"), side="left") - 1
-    count = np.maximum(last - first + 1, 0)
-    which = np.repeat(np.arange(len(segs)), count)
-    offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    index = np.repeat(first, count) + offsets
-    out = pd.DataFrame({
-        "source_id": sents["source_id"].to_numpy(object)[index],
-        "sentence_no": sents["sentence_no"].to_numpy("int64")[index],
-        by: segs["code"].map(mapping).to_numpy(object)[which],
-    })
-    return out.drop_duplicates().sort_values(columns, kind="stable").reset_index(drop=True)
+    no duplicates. The units of :func:`analysis.agreement.sentence_agreement`
+    (:func:`analysis.agreement.coded_sentences`), for the segments of the sources that
+    ``sentences`` covers."""
+    segs = segments[segments["source_id"].isin(set(sentences["source_id"]))]
+    return coded_sentences(segs, sentences, by=by, codebook=codebook)
 
 
 # --------------------------------------------------------------------------- learning

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from analysis.io import default_mode
+from analysis.io import atomic_write_text
 from analysis.paths import NOTEBOOKS, Layout
 
 SITE_NOTEBOOK = NOTEBOOKS / "site_case.ipynb"
@@ -46,36 +46,35 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
                          f"(declared: {', '.join(sorted(declared))})")
 
 
-def strip_volatile(path: Path) -> None:
-    """Remove papermill's timings and per-cell execution times: same inputs, same notebook."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+def without_volatile(text: str) -> str:
+    """A notebook's JSON without papermill's timings and per-cell execution times: same
+    inputs, same notebook."""
+    nb = json.loads(text)
     for key in VOLATILE_METADATA:
         nb.get("metadata", {}).pop(key, None)
     for cell in nb["cells"]:
         for key in VOLATILE_METADATA:
             cell.get("metadata", {}).pop(key, None)
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
-                    encoding="utf-8")
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def execute(notebook: Path, output: Path, parameters: dict) -> float:
-    """Execute ``notebook`` with ``parameters`` into ``output`` atomically; seconds taken."""
+    """Execute ``notebook`` with ``parameters`` into ``output`` atomically; seconds taken.
+
+    Papermill writes into a scratch folder; the cleaned notebook then replaces
+    ``output`` through :func:`analysis.io.atomic_write_text`, so a failed run leaves
+    the previous output as it was.
+    """
     import papermill
 
     check_parameters(notebook, parameters)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".ipynb", dir=output.parent)
-    os.close(fd)
     began = time.perf_counter()
-    try:
-        papermill.execute_notebook(str(notebook), tmp, parameters=parameters, kernel_name=KERNEL,
-                                   progress_bar=False, cwd=str(notebook.parent))
-        strip_volatile(Path(tmp))
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with tempfile.TemporaryDirectory() as scratch:
+        executed = Path(scratch) / output.name
+        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters,
+                                   kernel_name=KERNEL, progress_bar=False,
+                                   cwd=str(notebook.parent))
+        atomic_write_text(output, without_volatile(executed.read_text(encoding="utf-8")))
     return time.perf_counter() - began
 
 

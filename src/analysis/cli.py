@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import InputError
 from analysis.paths import DEFAULT_DATA, DEFAULT_OUT, Layout
 
 COMMANDS: dict[str, tuple[str, callable]] = {}
@@ -132,10 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # user errors raised as plain ValueError by a stage
+    except ValueError as exc:  # InputError (file, line, column) or a stage's plain ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -50,6 +50,7 @@ import pandas as pd
 from analysis.agreement import coded_sentences
 from analysis.errors import InputError
 from analysis.schema import SLUG, Column, Schema, read_table
+from analysis.sources import SECTIONS
 from analysis.text import is_heading, sentences as split_sentences
 
 SUGGEST_SECTIONS = ("abstract", "results", "conclusion")
@@ -333,7 +334,7 @@ def guess_sections(text: str, source_id: str, language: str = "id") -> pd.DataFr
     section, start, end, heading (the heading line, stripped), contiguous from 0
     to the end of the text.
     """
-    columns = ["source_id", "section", "start", "end", "heading"]
+    columns = SECTIONS.base_names
     lines, position = [], 0
     for content in text.split("\n"):
         lines.append((position, content))

@@ -53,6 +53,11 @@ class Schema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def base_names(self) -> list[str]:
+        """The columns a file must have (the optional ones left out): a writer's header."""
+        return [c.name for c in self.columns if not c.optional]
+
 
 def _records(path: Path):
     """Yield (first_line, fields) for each CSV record, header included."""

@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from analysis.paths import DEFAULT_DATA
+from analysis.sources import CODING, SECTIONS, SITES, SOURCES
+
+ABSTRACT = "Abstrak\n\nRingkasan studi kasus.\n\n"
 
 WORDS = ("pegawai pimpinan kepala bagian kantor distrik kabupaten komunikasi kinerja "
          "pelayanan masyarakat tugas koordinasi informasi dukungan keterbukaan empati "
@@ -50,8 +53,6 @@ def generate(folder: str | Path, n_sites: int, segments_per_site: int = 60,
     book_text, codes = _canonical_codebook()
     (folder / "codebook.csv").write_text(book_text, encoding="utf-8")
     rng = np.random.default_rng(seed)
-    coding_header = ["segment_id", "source_id", "start", "end", "quote", "code", "valence",
-                     "evidence", "informant", "attribution", "section", "memo"]
     sources, sites = [], []
     n_sentences = segments_per_site + 20
     for i in range(n_sites):
@@ -63,7 +64,7 @@ def generate(folder: str | Path, n_sites: int, segments_per_site: int = 60,
             chunk = " ".join(WORDS[w] for w in words[cursor:cursor + n])
             sentences.append(chunk[0].upper() + chunk[1:] + ".")
             cursor += n
-        head = "Abstrak\n\nRingkasan studi kasus.\n\nHasil dan Pembahasan\n\n"
+        head = ABSTRACT + "Hasil dan Pembahasan\n\n"
         offsets, parts, position = [], [head], len(head)
         for k, sentence in enumerate(sentences):
             offsets.append(position)
@@ -89,19 +90,15 @@ def generate(folder: str | Path, n_sites: int, segments_per_site: int = 60,
             valence = "negative" if category == "barrier" or not pos else "positive"
             rows.append([f"{site}-{k:03d}", site, start, start + len(quote), quote, code,
                          valence, "author_claim", "", "primary", "results", ""])
-        (folder / "coding" / f"{site}.csv").write_text(_csv(coding_header, rows),
+        (folder / "coding" / f"{site}.csv").write_text(_csv(CODING.base_names, rows),
                                                        encoding="utf-8")
         (folder / "sections" / f"{site}.csv").write_text(_csv(
-            ["source_id", "section", "start", "end", "heading"],
-            [[site, "abstract", 0, len("Abstrak\n\nRingkasan studi kasus.\n\n"), "Abstrak"],
-             [site, "results", len("Abstrak\n\nRingkasan studi kasus.\n\n"), len(text),
-              "Hasil dan Pembahasan"]]), encoding="utf-8")
-    (folder / "sources.csv").write_text(_csv(
-        ["source_id", "site", "kind", "title", "authors", "year", "venue", "language", "file",
-         "sha256", "notes"], sources), encoding="utf-8")
-    (folder / "sites.csv").write_text(_csv(
-        ["site", "name", "admin_level", "parent", "province", "unit_studied", "design",
-         "methods", "informants", "analysis", "framework"], sites), encoding="utf-8")
+            SECTIONS.base_names,
+            [[site, "abstract", 0, len(ABSTRACT), "Abstrak"],
+             [site, "results", len(ABSTRACT), len(text), "Hasil dan Pembahasan"]]),
+            encoding="utf-8")
+    (folder / "sources.csv").write_text(_csv(SOURCES.base_names, sources), encoding="utf-8")
+    (folder / "sites.csv").write_text(_csv(SITES.base_names, sites), encoding="utf-8")
     return folder
 
 

@@ -86,6 +86,24 @@ def _report(p: argparse.ArgumentParser):
     p.set_defaults(run=run)
 
 
+@command("changes", "what a recoding changed in the synthesis: matrix cells, CERQual "
+                    "findings, codes, segments, shown quotes, coverage -> OUT/changes/")
+def _changes(p: argparse.ArgumentParser):
+    def run(args):
+        from analysis.changes import run as compare
+        changes, summary, written = compare(layout_of(args), since=args.since, old_dir=args.old)
+        print(summary)
+        if not changes.empty:
+            print(f"wrote {', '.join(_relative(str(w)) for w in written)}")
+        return 0
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--since", metavar="REV", help="compare with the data folder at git "
+                                                      "revision REV (e.g. HEAD, main, a tag)")
+    which.add_argument("--old", type=Path, metavar="DIR",
+                       help="compare with an earlier reports/tables folder (or data folder)")
+    p.set_defaults(run=run)
+
+
 def _relative(path: str) -> str:
     """A path relative to the working directory when it lies below it."""
     try:

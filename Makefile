@@ -81,3 +81,8 @@ bench: $(STAMP)
 clean:
 	rm -rf reports/tables reports/figures reports/notebooks reports/build \
 		reports/comparison.pdf reports/benchmarks.md
+
+.PHONY: changes
+changes: $(STAMP)  ## what a recoding changed since git revision SINCE -> reports/changes/
+	@test -n "$(SINCE)" || { echo "usage: make changes SINCE=REV   (a commit, branch or tag, e.g. HEAD)"; exit 2; }
+	$(KIT) changes --since "$(SINCE)"

@@ -58,12 +58,13 @@ COLUMNS: dict[str, str] = {
 """The columns of ``changes.csv`` (its data dictionary; also printed in changes.md)."""
 
 KINDS = {
-    "matrix_cell": ("Framework-matrix cells", "matrix cells", "code"),
-    "cerqual": ("CERQual findings", "CERQual findings", "finding"),
-    "codebook": ("Codebook codes", "codes", "code"),
-    "segment": ("Coded segments", "segments", "segment"),
-    "shown_quote": ("Shown (clearest) quotes", "shown quotes", "code"),
-    "coverage": ("Coverage of results and conclusion paragraphs", "sites' coverage", ""),
+    "matrix_cell": ("Framework-matrix cells", ("matrix cell", "matrix cells"), "code"),
+    "cerqual": ("CERQual findings", ("CERQual finding", "CERQual findings"), "finding"),
+    "codebook": ("Codebook codes", ("code", "codes"), "code"),
+    "segment": ("Coded segments", ("segment", "segments"), "segment"),
+    "shown_quote": ("Shown (clearest) quotes", ("shown quote", "shown quotes"), "code"),
+    "coverage": ("Coverage of results and conclusion paragraphs",
+                 ("site's coverage", "sites' coverage"), ""),
 }
 """Kinds of change in order of importance: heading in changes.md, noun in the counts,
 name of the item column. Within a kind, things are ordered by their most important
@@ -316,7 +317,9 @@ def codebook_changes(old: pd.DataFrame | None, new: pd.DataFrame | None) -> list
         return []
     renames = codebook_renames(old, new)
     fields = [c for c in new.columns if c != "code"]
-    renamed_old = old.assign(code=old["code"].map(lambda c: renames.get(c, c)))
+    # compared under their new names, parents too: a child of a renamed code is not re-parented
+    renamed_old = old.assign(code=old["code"].map(lambda c: renames.get(c, c)),
+                             parent=old["parent"].map(lambda c: renames.get(c, c)))
     rows = [_rows("codebook", "renamed", "", new_code, "code", old_code, new_code)
             for old_code, new_code in sorted(renames.items(), key=lambda kv: kv[1])]
 
@@ -455,7 +458,8 @@ def counts(changes: pd.DataFrame) -> dict[str, int]:
 
 
 def count_phrase(changes: pd.DataFrame) -> str:
-    return ", ".join(f"{n} {KINDS[kind][1]}" for kind, n in counts(changes).items() if n)
+    return ", ".join(f"{n} {KINDS[kind][1][n != 1]}" for kind, n in counts(changes).items()
+                     if n)
 
 
 def changes_markdown(changes: pd.DataFrame, old: Side, new: Side) -> str:

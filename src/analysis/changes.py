@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import comparison, coverage, synthesis
+from analysis.cli import _relative  # a path as the user sees it (below the working directory)
 from analysis.coding import segments as segment_table
 from analysis.errors import InputError
 from analysis.io import atomic_write_text, csv_text
@@ -183,9 +184,9 @@ def git_location(data: Path) -> tuple[Path, Path]:
 
 def resolve_revision(root: Path, rev: str) -> str:
     """The commit ``rev`` names in the repository at ``root`` (its full hash)."""
-    if rev.startswith("-"):
+    if rev.startswith("-"):  # never an option of git
         raise ValueError(f"'{rev}' is not a git revision")
-    found = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    found = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if found.returncode != 0:
         raise ValueError(f"'{rev}' is not a revision of the git repository at {root.name}")
     return found.stdout.strip()
@@ -199,8 +200,8 @@ def data_at_revision(data: Path, rev: str):
     root, relative = git_location(data)
     commit = resolve_revision(root, rev)
     path = relative.as_posix()
-    listed = _git(root, "ls-tree", "-d", "--name-only", commit, "--", path)
-    if path != "." and listed.stdout.strip() != path:
+    listed = _git(root, "ls-tree", "-d", "-z", "--name-only", commit, "--", path)
+    if path != "." and listed.stdout.rstrip("\0") != path:
         raise ValueError(f"'{path}' does not exist at revision '{rev}' ({commit[:10]})")
     archive = _git(root, "archive", "--format=tar", commit, *([] if path == "." else [path]),
                    binary=True)
@@ -222,9 +223,12 @@ def data_at_revision(data: Path, rev: str):
 
 def side_of_folder(folder: Path) -> Side:
     """An earlier version given as a folder: a data folder, or written tables."""
+    if not folder.is_dir():
+        raise InputError(folder, "no such folder (--old takes an earlier reports/tables "
+                         "folder or data folder)")
     if is_data_folder(folder):
-        return Side(f"{folder}/ (data)", synthesis_tables(load_corpus(Layout(folder))))
-    return Side(f"{folder}/ (tables)", tables_folder(folder))
+        return Side(f"{_relative(str(folder))}/ (data)", synthesis_tables(load_corpus(Layout(folder))))
+    return Side(f"{_relative(str(folder))}/ (tables)", tables_folder(folder))
 
 
 # --------------------------------------------------------------------------- comparing
@@ -535,7 +539,7 @@ def run(layout: Layout, since: str | None = None, old_dir: Path | None = None
         where = label.split(", ", 1)[1]
     else:
         old = side_of_folder(Path(old_dir))
-        where = f"{layout.data}/"
+        where = f"{_relative(str(layout.data))}/"
     new = Side(f"working data, {where}", synthesis_tables(load_corpus(layout)))
     changes = compare(old.tables, new.tables)
     written = write_changes(changes, changes_markdown(changes, old, new), layout.out)

@@ -227,7 +227,8 @@ def side_of_folder(folder: Path) -> Side:
         raise InputError(folder, "no such folder (--old takes an earlier reports/tables "
                          "folder or data folder)")
     if is_data_folder(folder):
-        return Side(f"{_relative(str(folder))}/ (data)", synthesis_tables(load_corpus(Layout(folder))))
+        return Side(f"{_relative(str(folder))}/ (data)",
+                    synthesis_tables(load_corpus(Layout(folder))))
     return Side(f"{_relative(str(folder))}/ (tables)", tables_folder(folder))
 
 
@@ -284,10 +285,6 @@ def cerqual_changes(old: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
                          CERQUAL_FIELDS, describe)
 
 
-def _fold(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def codebook_renames(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, str]:
     """Old code -> new code for each rename: a code only the old codebook has and a code only
     the new one has, with the same category, the same definition (whitespace folded, not
@@ -299,7 +296,7 @@ def codebook_renames(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, str]:
     for canonical in (True, False):
         def signature(row):
             parent = renames.get(row["parent"], row["parent"])
-            return (row["category"], parent, _fold(row["definition"]))
+            return (row["category"], parent, one_line(row["definition"]))
         a = gone[(gone["parent"] == "") == canonical]
         b = came[(came["parent"] == "") == canonical]
         old_by = {}
@@ -307,7 +304,7 @@ def codebook_renames(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, str]:
             old_by.setdefault(signature(row), []).append(row["code"])
         new_by = {}
         for row in b.to_dict("records"):
-            new_by.setdefault((row["category"], row["parent"], _fold(row["definition"])),
+            new_by.setdefault((row["category"], row["parent"], one_line(row["definition"])),
                               []).append(row["code"])
         for sig, codes in old_by.items():
             if sig[2] and len(codes) == 1 and len(new_by.get(sig, [])) == 1:

@@ -6,20 +6,26 @@ suggestions into a coding sheet with ``status`` ``suggested``, and
 :func:`analysis.sources.load_corpus` keeps them out of every table until a
 researcher accepts them (``docs/new_site.md``).
 
-How a sentence gets a suggestion (every number below is fixed in this module,
-chosen before the evaluation was run and not tuned on it):
+How a sentence gets a suggestion (every number below is fixed in this module; the
+learning values and thresholds were chosen before the leave-one-site-out
+evaluation was run and not tuned on it; :data:`NEGATIVE_WINDOW`, the cue lists and
+the lexicon additions of issue 14 were set on the tune split of the development
+set, ``data/devset``, and scored once on its held-out split):
 
 1. The text is cut into sentences (:func:`analysis.text.sentences`). Only
    sentences that start in an ``abstract``, ``results`` or ``conclusion`` span
-   of the section map are considered (:data:`SUGGEST_SECTIONS`), and a sentence
-   that is a heading line is skipped.
+   of the section map are considered (:data:`SUGGEST_SECTIONS`); a sentence
+   that is a heading line, or that states the study's aim or method and no
+   finding (:func:`is_frame_sentence`), is skipped.
 2. Each word is reduced to a stem: Indonesian words by the rule-based affix
    stripper :func:`stem_id` (no dictionary), English words by the light suffix
    stripper :func:`stem_en`. Lexicon terms are stemmed by the same function, so
    ``keterbukaan``, ``terbuka`` and ``membuka`` all match the term ``terbuka``.
 3. A term matches when its stems occur in the sentence as consecutive words; a
    term written ``a + b`` matches when every part occurs somewhere in the
-   sentence (``kurang + pelatihan``).
+   sentence (``kurang + pelatihan``); a part ``<negative>`` asks for a word of
+   :data:`NEGATIVE_CUES` within :data:`NEGATIVE_WINDOW` words of the term, a part
+   ``!word`` for the word's absence.
 4. Terms come from two places: the hand-written lexicon ``data/lexicon.csv``
    (one row per code x language x term, weight 1 unless the row says
    otherwise), and terms *learned* from the sites already coded
@@ -29,7 +35,10 @@ chosen before the evaluation was run and not tuned on it):
    least :data:`LEARN_MIN_PRECISION` of the time; its weight is that share).
 5. A sentence is suggested for a code when the weights of the distinct terms of
    that code it contains add up to at least :data:`THRESHOLD`. The memo of the
-   suggestion lists the terms matched, with their origin and weight.
+   suggestion lists the terms matched, with their origin and weight, and the
+   sentence's negative cues. A site is suggested a code (:func:`site_codes`) when
+   its sentence scores for the code add up to :data:`SITE_THRESHOLD`;
+   :func:`devset_evaluation` scores that against readings of unseen studies.
 
 :func:`leave_one_site_out` evaluates this honestly: for each site with hand
 coding, terms are learned from the *other* sites only, suggestions are made on

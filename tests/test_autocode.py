@@ -362,7 +362,7 @@ def test_a_not_part_keeps_a_term_out_of_sentences_with_that_word():
 
 def test_aim_and_method_sentences_get_no_suggestion_unless_they_report_a_finding():
     text = ("Tujuan penelitian ini adalah untuk mengetahui keterbukaan pimpinan. "
-            "Teknik pengumpulan data melalui wawancara dengan informan yang terbuka. "
+            "Teknik pengumpulan data melalui wawancara yang terbuka. "
             "Hasil penelitian menunjukkan bahwa pimpinan terbuka kepada staf.")
     found = suggest(units_of(text), terms_of(("openness", "terbuka", 1.0, "lexicon")))
     assert found["sentence_no"].tolist() == [3]
@@ -452,7 +452,8 @@ def test_devset_command_names_a_missing_text(tmp_path, capsys):
     status = autocode.main(["devset", "--texts", str(tmp_path)])
     assert status == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "biro_adpim_jatim.txt" in err and "missing" in err
+    assert err.startswith("error: ") and str(tmp_path) in err and ".txt" in err
+    assert "missing" in err
     assert "Traceback" not in err
 
 

@@ -269,9 +269,9 @@ FRAME_CUES = {
            "bertujuan untuk", "untuk mengetahui",
            "metode penelitian", "jenis penelitian", "pendekatan kualitatif",
            "teknik pengumpulan data", "pengumpulan data", "analisis data", "sumber data",
-           "informan", "subjek penelitian", "fokus penelitian", "kata kunci", "keywords"),
+           "subjek penelitian", "fokus penelitian", "kata kunci", "keywords"),
     "en": ("aim of this study", "this study aims", "purpose of this", "research method",
-           "data collection", "data analysis", "informant", "keywords"),
+           "data collection", "data analysis", "keywords"),
 }
 """Phrases of a sentence that states a study's aim, method or keywords rather than a
 finding: such a sentence gets no suggestion unless it also holds a :data:`FINDING_CUES`

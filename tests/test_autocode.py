@@ -335,8 +335,136 @@ def test_docs_quote_the_pooled_evaluation_numbers_of_the_kit():
 
 def test_docs_state_the_fixed_values_the_code_uses():
     doc = (ROOT / "docs" / "new_site.md").read_text(encoding="utf-8")
-    for name in ("THRESHOLD", "LEARN_MIN_SENTENCES", "LEARN_MIN_SITES", "LEARN_MIN_PRECISION",
-                 "LEARN_MIN_LENGTH", "MIN_STEM"):
+    for name in ("THRESHOLD", "SITE_THRESHOLD", "NEGATIVE_WINDOW", "LEARN_MIN_SENTENCES",
+                 "LEARN_MIN_SITES", "LEARN_MIN_PRECISION", "LEARN_MIN_LENGTH", "MIN_STEM"):
         assert f"| `{name}` | {getattr(autocode, name):g} |" in doc, name
     for section in autocode.SUGGEST_SECTIONS:
         assert f"`{section}`" in doc
+
+
+# --------------------------------------------------------------------------- cues
+
+def test_a_negative_part_needs_a_problem_word_near_the_term():
+    units = units_of("Sarana kerja sudah memadai. Sarana kerja masih kurang. "
+                     "Sarana kerja ada di kantor kecamatan yang baru dibangun tahun lalu "
+                     "oleh pemerintah kabupaten dan belum dipakai.")
+    hits = match(units, terms_of(("infrastructure", "sarana + <negative>", 1.0, "lexicon")))
+    # the third sentence has 'belum', but further than NEGATIVE_WINDOW words from 'sarana'
+    assert hits["sentence_no"].tolist() == [2]
+    assert autocode.NEGATIVE_WINDOW < 14
+
+
+def test_a_not_part_keeps_a_term_out_of_sentences_with_that_word():
+    units = units_of("Arahan camat jelas. Informasi itu tidak jelas.")
+    hits = match(units, terms_of(("clear_instructions", "jelas + !tidak", 1.0, "lexicon")))
+    assert hits["sentence_no"].tolist() == [1]
+
+
+def test_aim_and_method_sentences_get_no_suggestion_unless_they_report_a_finding():
+    text = ("Tujuan penelitian ini adalah untuk mengetahui keterbukaan pimpinan. "
+            "Teknik pengumpulan data melalui wawancara yang terbuka. "
+            "Hasil penelitian menunjukkan bahwa pimpinan terbuka kepada staf.")
+    found = suggest(units_of(text), terms_of(("openness", "terbuka", 1.0, "lexicon")))
+    assert found["sentence_no"].tolist() == [3]
+    assert autocode.is_frame_sentence(tuple(autocode.stems(
+        "Teknik pengumpulan data melalui wawancara.", "id")), "id")
+
+
+def test_the_memo_names_the_negative_cues_of_a_sentence():
+    found = suggest(units_of("Kerjasama antarpegawai masih kurang."),
+                    terms_of(("collaboration", "kerjasama", 1.0, "lexicon")))
+    assert found["matched"].tolist() == ["'kerjasama' (lexicon, 1); negative cue 'kurang'"]
+
+
+def test_sebelum_is_not_read_as_belum():
+    assert stem_id("sebelum") == "sebelum"
+    assert autocode.negative_cues(tuple(autocode.stems("Apel sebelum bekerja.", "id")), "id") == []
+
+
+def test_a_lexicon_term_needs_a_part_that_must_occur(tiny):
+    write_lexicon(tiny, [["infrastructure", "id", "<negative> + !tidak", "", ""]])
+    with pytest.raises(InputError, match=r"lexicon\.csv:2: column 'term'.*must occur"):
+        load_lexicon(tiny.lexicon_csv, load_corpus(tiny).codebook)
+
+
+# --------------------------------------------------------------------------- site level
+
+def test_a_site_gets_a_code_when_its_sentence_scores_reach_the_site_threshold():
+    suggestions = pd.DataFrame({"code": ["openness", "openness", "equality"],
+                                "score": [1.0, 2.0, 0.5]})
+    found = autocode.site_codes(suggestions)
+    assert found["code"].tolist() == ["openness"]
+    assert found["evidence"].tolist() == [3.0] and found["n_sentences"].tolist() == [2]
+
+
+STUDIES_HEADER = ["id", "split", "language", "title", "url", "office", "note"]
+READINGS_HEADER = ["id", "code", "valence", "justification"]
+
+
+def write_devset(directory, studies, readings):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "studies.csv").write_text(csv_text(STUDIES_HEADER, studies), encoding="utf-8")
+    (directory / "readings.csv").write_text(csv_text(READINGS_HEADER, readings),
+                                            encoding="utf-8")
+
+
+def study(study_id, split):
+    return [study_id, split, "id", "A study", "https://example.org/" + study_id, "Kantor X", ""]
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    from analysis.sources import load_codebook
+    return load_codebook(Layout.of())
+
+
+def test_devset_readings_must_name_a_study_and_a_canonical_code(tmp_path, codebook):
+    write_devset(tmp_path, [study("a", "tune")], [["b", "openness", "positive", "x"]])
+    with pytest.raises(InputError, match=r"readings\.csv:2: column 'id'.*'b' is not a study"):
+        autocode.load_devset(tmp_path, codebook)
+    write_devset(tmp_path, [study("a", "tune")], [["a", "mesuji_family_support", "", "x"]])
+    with pytest.raises(InputError, match=r"readings\.csv:2: column 'code'.*not a canonical"):
+        autocode.load_devset(tmp_path, codebook)
+
+
+def test_devset_evaluation_compares_site_level_codes_per_study_and_per_split(tmp_path,
+                                                                             codebook):
+    write_devset(tmp_path, [study("a", "tune"), study("b", "held_out")],
+                 [["a", "openness", "positive", "x"], ["a", "equality", "positive", "x"],
+                  ["b", "openness", "positive", "x"]])
+    studies, readings = autocode.load_devset(tmp_path, codebook)
+    texts = {"a": "Pimpinan selalu terbuka kepada staf.",
+             "b": "Pimpinan terbuka dan setara dengan staf."}
+    terms = {"id": terms_of(("openness", "terbuka", 1.0, "lexicon"),
+                            ("equality", "setara", 1.0, "lexicon"))}
+    table = autocode.devset_evaluation(studies, readings, texts, terms)
+    assert table.columns.tolist() == autocode.DEVSET_COLUMNS
+    rows = {(r.split, r.study): r for r in table.itertuples()}
+    assert list(rows) == [("tune", "a"), ("tune", ALL), ("held_out", "b"), ("held_out", ALL)]
+    a, b = rows["tune", "a"], rows["held_out", "b"]
+    assert (a.n_read, a.n_suggested, a.n_both, a.precision, a.recall) == (2, 1, 1, 1.0, 0.5)
+    assert a.missed == "equality" and a.extra == ""
+    assert (b.n_read, b.n_suggested, b.n_both, b.precision, b.recall) == (1, 2, 1, 0.5, 1.0)
+    assert b.extra == "equality"
+
+
+def test_devset_command_names_a_missing_text(tmp_path, capsys):
+    status = autocode.main(["devset", "--texts", str(tmp_path)])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(tmp_path) in err and ".txt" in err
+    assert "missing" in err
+    assert "Traceback" not in err
+
+
+RESERVED = ("ngaglik", "protokol", "klaten", "pendidikan dasar")
+"""Offices reserved for an independent evaluation of the suggestions (issue 14)."""
+
+
+def test_the_committed_devset_loads_is_split_and_avoids_the_reserved_offices(codebook):
+    studies, readings = autocode.load_devset(ROOT / "data" / "devset", codebook)
+    assert set(studies["split"]) == set(autocode.DEVSET_SPLITS)
+    assert set(readings["id"]) == set(studies["id"])
+    for row in studies.itertuples():
+        described = f"{row.id} {row.title} {row.office} {row.url}".lower()
+        assert not any(word in described for word in RESERVED), row.id

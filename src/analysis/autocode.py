@@ -6,20 +6,26 @@ suggestions into a coding sheet with ``status`` ``suggested``, and
 :func:`analysis.sources.load_corpus` keeps them out of every table until a
 researcher accepts them (``docs/new_site.md``).
 
-How a sentence gets a suggestion (every number below is fixed in this module,
-chosen before the evaluation was run and not tuned on it):
+How a sentence gets a suggestion (every number below is fixed in this module; the
+learning values and thresholds were chosen before the leave-one-site-out
+evaluation was run and not tuned on it; :data:`NEGATIVE_WINDOW`, the cue lists and
+the lexicon additions of issue 14 were set on the tune split of the development
+set, ``data/devset``, and scored once on its held-out split):
 
 1. The text is cut into sentences (:func:`analysis.text.sentences`). Only
    sentences that start in an ``abstract``, ``results`` or ``conclusion`` span
-   of the section map are considered (:data:`SUGGEST_SECTIONS`), and a sentence
-   that is a heading line is skipped.
+   of the section map are considered (:data:`SUGGEST_SECTIONS`); a sentence
+   that is a heading line, or that states the study's aim or method and no
+   finding (:func:`is_frame_sentence`), is skipped.
 2. Each word is reduced to a stem: Indonesian words by the rule-based affix
    stripper :func:`stem_id` (no dictionary), English words by the light suffix
    stripper :func:`stem_en`. Lexicon terms are stemmed by the same function, so
    ``keterbukaan``, ``terbuka`` and ``membuka`` all match the term ``terbuka``.
 3. A term matches when its stems occur in the sentence as consecutive words; a
    term written ``a + b`` matches when every part occurs somewhere in the
-   sentence (``kurang + pelatihan``).
+   sentence (``kurang + pelatihan``); a part ``<negative>`` asks for a word of
+   :data:`NEGATIVE_CUES` within :data:`NEGATIVE_WINDOW` words of the term, a part
+   ``!word`` for the word's absence.
 4. Terms come from two places: the hand-written lexicon ``data/lexicon.csv``
    (one row per code x language x term, weight 1 unless the row says
    otherwise), and terms *learned* from the sites already coded
@@ -29,7 +35,10 @@ chosen before the evaluation was run and not tuned on it):
    least :data:`LEARN_MIN_PRECISION` of the time; its weight is that share).
 5. A sentence is suggested for a code when the weights of the distinct terms of
    that code it contains add up to at least :data:`THRESHOLD`. The memo of the
-   suggestion lists the terms matched, with their origin and weight.
+   suggestion lists the terms matched, with their origin and weight, and the
+   sentence's negative cues. A site is suggested a code (:func:`site_codes`) when
+   its sentence scores for the code add up to :data:`SITE_THRESHOLD`;
+   :func:`devset_evaluation` scores that against readings of unseen studies.
 
 :func:`leave_one_site_out` evaluates this honestly: for each site with hand
 coding, terms are learned from the *other* sites only, suggestions are made on
@@ -59,6 +68,10 @@ findings in; background and method are coded only where they report site data)."
 
 THRESHOLD = 1.0
 """A code is suggested when the weights of its distinct matched terms add up to this."""
+
+SITE_THRESHOLD = 1.0
+"""A code is suggested for a whole site (:func:`site_codes`) when the scores of its
+sentence suggestions add up to this."""
 
 LEARN_MIN_SENTENCES = 3
 """A learned term occurs in at least this many training sentences coded with the code ..."""
@@ -91,7 +104,7 @@ LEXICON = Schema("lexicon", (
 PROTECTED_ID = frozenset({
     "masalah", "sekolah", "istilah", "adalah", "telah", "salah", "bulan", "jalan", "teman",
     "taman", "badan", "digital", "disiplin", "distrik", "diskusi", "dialog", "dinamika",
-    "diri", "dinas", "media", "pegawai", "kerjasama", "masukan",
+    "diri", "dinas", "media", "pegawai", "kerjasama", "masukan", "sebelum",
 })
 """Indonesian words left whole: stripping them would make another word (``masalah`` is
 not ``masa`` + ``-lah``) or a stem that reads badly (``distrik``)."""
@@ -226,9 +239,96 @@ def stems(text: str, language: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
+NEGATIVE = "<negative>"
+"""A term part that is met when a word of :data:`NEGATIVE_CUES` stands within
+:data:`NEGATIVE_WINDOW` words of the term's other parts (``sarana + <negative>``:
+facilities named as lacking, not as available)."""
+NEGATIVE_WINDOW = 6
+"""Words between a ``<negative>`` cue and the term it qualifies, at most (set on the
+development set's tune split: the cues there stand 1 to 6 words from their term)."""
+NOT = "!"
+"""A term part ``!word`` is met when the word does *not* occur in the sentence
+(``jelas + !tidak``: clarity, but not "tidak jelas")."""
+
+NEGATIVE_CUES = {
+    "id": """kurang kurangnya kekurangan belum tidak tak bukan minim minimnya rendah rendahnya
+    lemah lemahnya terbatas keterbatasan hambatan menghambat penghambat terhambat kendala
+    penghalang masalah permasalahan sulit kesulitan buruk memburuk menurun penurunan lambat
+    jarang gagal kegagalan salah kesalahan bingung kebingungan tekanan tertekan keluhan
+    mengeluh""".split(),
+    "en": """lack lacking lack of insufficient inadequate not no poor low limited barrier
+    obstacle problem difficult difficulty slow rarely fail failure weak unclear confusion
+    complaint""".split(),
+}
+"""Words that mark a problem, a lack or a negation: a barrier's neutral terms
+(``sarana``, ``pemangku kepentingan``) need one in the sentence (``<negative>``), and
+they tell the memo that a positive code's valence may be negative."""
+
+FRAME_CUES = {
+    "id": ("tujuan penelitian", "tujuan dari penelitian", "penelitian ini bertujuan",
+           "bertujuan untuk", "untuk mengetahui",
+           "metode penelitian", "jenis penelitian", "pendekatan kualitatif",
+           "teknik pengumpulan data", "pengumpulan data", "analisis data", "sumber data",
+           "subjek penelitian", "fokus penelitian", "kata kunci", "keywords"),
+    "en": ("aim of this study", "this study aims", "purpose of this", "research method",
+           "data collection", "data analysis", "keywords"),
+}
+"""Phrases of a sentence that states a study's aim, method or keywords rather than a
+finding: such a sentence gets no suggestion unless it also holds a :data:`FINDING_CUES`
+phrase (the title-like aim sentence names every topic the study looked at)."""
+
+FINDING_CUES = {
+    "id": ("hasil penelitian", "menunjukkan", "menunjukan", "disimpulkan", "kesimpulan",
+           "temuan", "ditemukan"),
+    "en": ("result", "show", "found", "finding", "conclude"),
+}
+"""Phrases that mark a sentence as reporting findings, even with a :data:`FRAME_CUES`
+phrase in it."""
+
+
 def term_parts(term: str, language: str) -> tuple[tuple[str, ...], ...]:
-    """A term as its parts (``a + b``), each a tuple of consecutive stems."""
-    return tuple(tuple(stems(part, language)) for part in term.split("+"))
+    """A term as its parts (``a + b``), each a tuple of consecutive stems; the part
+    ``<negative>`` is ``(NEGATIVE,)`` and a part ``!word`` is ``(NOT, stem...)``."""
+    parts = []
+    for part in term.split("+"):
+        part = part.strip()
+        if part == NEGATIVE:
+            parts.append((NEGATIVE,))
+        elif part.startswith(NOT):
+            parts.append((NOT, *stems(part[1:], language)))
+        else:
+            parts.append(tuple(stems(part, language)))
+    return tuple(parts)
+
+
+def _positive_parts(parts: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    return [p for p in parts if p and p[0] not in (NEGATIVE, NOT)]
+
+
+@lru_cache(maxsize=None)
+def _cue_stems(language: str) -> frozenset[str]:
+    return frozenset(STEMMERS[language](w) for w in NEGATIVE_CUES[language])
+
+
+@lru_cache(maxsize=None)
+def _cue_phrases(language: str, kind: str) -> tuple[tuple[str, ...], ...]:
+    table = FRAME_CUES if kind == "frame" else FINDING_CUES
+    return tuple(tuple(stems(p, language)) for p in table[language])
+
+
+def negative_cues(sequence: tuple[str, ...], language: str) -> list[str]:
+    """The stems of :data:`NEGATIVE_CUES` in a sentence's stems, sorted."""
+    return sorted(set(sequence) & _cue_stems(language))
+
+
+def is_frame_sentence(sequence: tuple[str, ...], language: str) -> bool:
+    """True for a sentence that states aim, method or keywords and no finding
+    (:data:`FRAME_CUES`, :data:`FINDING_CUES`)."""
+    present = set(sequence)
+
+    def has(kind: str) -> bool:
+        return any(_contains(sequence, p, present) for p in _cue_phrases(language, kind) if p)
+    return has("frame") and not has("finding")
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -250,9 +350,13 @@ def load_lexicon(path: str | Path, codebook: pd.DataFrame) -> pd.DataFrame:
             raise InputError(path, f"'{code}' is not a canonical code of codebook.csv "
                              "(suggestions are made for canonical codes)", line=line,
                              column="code")
-        if any(not part for part in term_parts(term, language)):
+        parts = term_parts(term, language)
+        if any(not part or part == (NOT,) for part in parts):
             raise InputError(path, f"term '{term}' has a part without a word", line=line,
                              column="term")
+        if not _positive_parts(parts):
+            raise InputError(path, f"term '{term}' needs a part that must occur (not only "
+                             f"'{NEGATIVE}' or '!word' parts)", line=line, column="term")
         key = (code, language, " ".join(term.lower().split()))
         if key in seen:
             raise InputError(path, f"duplicate term '{term}' for {code} ({language}); first "
@@ -383,7 +487,28 @@ def sentence_units(text: str, source_id: str, section_map: pd.DataFrame,
     return frame
 
 
-def _contains(sequence: tuple[str, ...], part: tuple[str, ...], present: set[str]) -> bool:
+def _occurrences(sequence: tuple[str, ...], part: tuple[str, ...]) -> list[tuple[int, int]]:
+    n = len(part)
+    return [(i, i + n - 1) for i in range(len(sequence) - n + 1) if sequence[i:i + n] == part]
+
+
+def _near_negative(sequence: tuple[str, ...], parts: tuple[tuple[str, ...], ...],
+                   language: str) -> bool:
+    """True when a negative cue stands within :data:`NEGATIVE_WINDOW` words of an
+    occurrence of one of the term's parts that must occur."""
+    cues = _cue_stems(language)
+    where = [i for i, stem in enumerate(sequence) if stem in cues]
+    spans = [span for part in _positive_parts(parts) for span in _occurrences(sequence, part)]
+    return any(first - NEGATIVE_WINDOW <= i <= last + NEGATIVE_WINDOW
+               for first, last in spans for i in where)
+
+
+def _contains(sequence: tuple[str, ...], part: tuple[str, ...], present: set[str],
+              language: str = "id") -> bool:
+    if part[0] == NEGATIVE:
+        return bool(present & _cue_stems(language))
+    if part[0] == NOT:
+        return not _contains(sequence, part[1:], present)
     if len(part) == 1:
         return part[0] in present
     if not set(part) <= present:
@@ -395,25 +520,27 @@ def _contains(sequence: tuple[str, ...], part: tuple[str, ...], present: set[str
 MATCH_COLUMNS = ["source_id", "sentence_no", "code", "term", "weight", "origin"]
 
 
-def match(units: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
+def match(units: pd.DataFrame, terms: pd.DataFrame, language: str = "id") -> pd.DataFrame:
     """Which terms each sentence contains: one row per sentence x term matched.
 
     ``units``: :func:`sentence_units` rows; ``terms``: code, term, parts, weight,
     origin. Columns: source_id, sentence_no, code, term, weight, origin. One pass
-    over the sentences; a term is tried only where its first stem occurs.
+    over the sentences; a term is tried only where a stem of a part that must occur
+    occurs (``<negative>`` parts look for the ``language``'s :data:`NEGATIVE_CUES`).
     """
     rows = []
     by_first: dict[str, list] = {}
     for row in zip(terms["code"], terms["term"], terms["parts"], terms["weight"],
                    terms["origin"]):
-        for part in row[2]:
+        for part in _positive_parts(row[2]):
             by_first.setdefault(part[0], []).append(row)
     for source_id, sentence_no, sequence in zip(units["source_id"], units["sentence_no"],
                                                 units["stems"]):
         present = set(sequence)
         candidates = {id(r): r for s in present for r in by_first.get(s, ())}
         for code, term, parts, weight, origin in candidates.values():
-            if all(_contains(sequence, part, present) for part in parts):
+            if all(_contains(sequence, part, present, language) for part in parts) and (
+                    (NEGATIVE,) not in parts or _near_negative(sequence, parts, language)):
                 rows.append((source_id, int(sentence_no), code, term, float(weight), origin))
     out = pd.DataFrame(rows, columns=MATCH_COLUMNS)
     out = out.drop_duplicates(["source_id", "sentence_no", "code", "term", "origin"])
@@ -425,12 +552,20 @@ SUGGESTION_COLUMNS = ["source_id", "sentence_no", "start", "end", "section", "co
                       "matched"]
 
 
-def _eligible(units: pd.DataFrame, section: str = "section") -> pd.DataFrame:
-    return units[units[section].isin(SUGGEST_SECTIONS) & ~units["heading"].astype(bool)]
+def _eligible(units: pd.DataFrame, section: str = "section",
+              language: str = "id") -> pd.DataFrame:
+    """The sentences suggestions are made in: in :data:`SUGGEST_SECTIONS`, not a heading
+    line, and not an aim/method sentence (:func:`is_frame_sentence`)."""
+    keep = units[section].isin(SUGGEST_SECTIONS) & ~units["heading"].astype(bool)
+    frame = [is_frame_sentence(seq, language) for seq in units["stems"]]
+    return units[keep & ~pd.Series(frame, index=units.index, dtype=bool)]
 
 
-def _scored(hits: pd.DataFrame, eligible: pd.DataFrame, section: str = "section") -> pd.DataFrame:
-    """Sentence x code rows whose matched weights reach :data:`THRESHOLD`."""
+def _scored(hits: pd.DataFrame, eligible: pd.DataFrame, section: str = "section",
+            language: str = "id") -> pd.DataFrame:
+    """Sentence x code rows whose matched weights reach :data:`THRESHOLD`; ``matched``
+    lists the terms and, where the sentence has them, its :data:`NEGATIVE_CUES` (a hint
+    that the valence may be negative)."""
     if hits.empty:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
     hits = hits.assign(label=[f"'{t}' ({o}, {w:g})" for t, o, w in
@@ -438,23 +573,26 @@ def _scored(hits: pd.DataFrame, eligible: pd.DataFrame, section: str = "section"
     grouped = hits.groupby(["source_id", "sentence_no", "code"], sort=True).agg(
         score=("weight", "sum"), matched=("label", "; ".join)).reset_index()
     grouped = grouped[grouped["score"] >= THRESHOLD - 1e-9]
-    places = eligible[["source_id", "sentence_no", "start", "end", section]].rename(
+    places = eligible[["source_id", "sentence_no", "start", "end", section, "stems"]].rename(
         columns={section: "section"})
     out = grouped.merge(places, on=["source_id", "sentence_no"])
+    cues = [negative_cues(seq, language) for seq in out["stems"]]
+    out["matched"] = [m + ("; negative cue " + ", ".join(f"'{c}'" for c in cue)
+                           if cue else "") for m, cue in zip(out["matched"], cues)]
     out["score"] = out["score"].round(4)
     return out[SUGGESTION_COLUMNS].sort_values(["source_id", "start", "end", "code"],
                                                kind="stable").reset_index(drop=True)
 
 
-def suggest(units: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
+def suggest(units: pd.DataFrame, terms: pd.DataFrame, language: str = "id") -> pd.DataFrame:
     """One row per sentence x code suggested: source_id, sentence_no, start, end, section,
     code, score, matched (the terms, their origin and weight, for the memo).
 
     Only sentences in :data:`SUGGEST_SECTIONS` that are not heading lines count; a
     code is suggested when its matched terms' weights add up to :data:`THRESHOLD`.
     """
-    eligible = _eligible(units)
-    return _scored(match(eligible, terms), eligible)
+    eligible = _eligible(units, language=language)
+    return _scored(match(eligible, terms, language), eligible, language=language)
 
 
 def coded_units(segments: pd.DataFrame, sentences: pd.DataFrame, codebook: pd.DataFrame,
@@ -537,7 +675,7 @@ def training_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
     :data:`SUGGEST_SECTIONS` of the hand-made section map (else the guessed one) and
     are not headings. Columns: site, source_id, sentence_no, stems, codes."""
     units = corpus_units(texts, sections, sources, coding, codebook, sites, language)
-    units = _eligible(units, "hand_section")
+    units = _eligible(units, "hand_section", language)
     return units[["site", "source_id", "sentence_no", "stems", "codes"]].reset_index(drop=True)
 
 
@@ -646,7 +784,7 @@ def suggestions_for_text(text: str, source_id: str, terms: pd.DataFrame,
                          section_map: pd.DataFrame | None = None) -> pd.DataFrame:
     """Suggestions for one text (a section map guessed from its headings unless given)."""
     smap = section_map if section_map is not None else guess_sections(text, source_id, language)
-    return suggest(sentence_units(text, source_id, smap, language), terms)
+    return suggest(sentence_units(text, source_id, smap, language), terms, language)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -667,8 +805,8 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     map. Returns ``{"learned": ..., "seed+learned": ...}`` (the second only with
     seed terms), each in the columns of :func:`suggest` plus ``site``.
     """
-    training = _eligible(units, "hand_section")
-    eligible = _eligible(units, "guessed_section")
+    training = _eligible(units, "hand_section", language)
+    eligible = _eligible(units, "guessed_section", language)
     per_stem, per_pair = _term_counts(training, language)
     total = _global_counts(per_stem, per_pair)
     # pairs that can pass in some fold: leaving a site out lowers n_coded and n_sites, and
@@ -681,7 +819,7 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     learned_terms = pd.DataFrame({
         "code": candidates["code"].to_numpy(object), "term": candidates["stem"].to_numpy(object),
         "parts": [((s,),) for s in candidates["stem"]], "weight": 0.0, "origin": "learned"})
-    hits = match(eligible, pd.concat([seed, learned_terms], ignore_index=True))
+    hits = match(eligible, pd.concat([seed, learned_terms], ignore_index=True), language)
     site_of = dict(zip(units["source_id"], units["site"]))
     hits["site"] = hits["source_id"].map(site_of)
     learned = hits[hits["origin"] == "learned"].rename(columns={"term": "stem"})
@@ -707,7 +845,7 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
         variants["seed+learned"] = pd.concat(
             [hits[hits["origin"] == "lexicon"][[*MATCH_COLUMNS, "site"]], learned[not_seed]],
             ignore_index=True)
-    return {name: _scored(part[MATCH_COLUMNS], eligible, "guessed_section").assign(
+    return {name: _scored(part[MATCH_COLUMNS], eligible, "guessed_section", language).assign(
         site=lambda t: t["source_id"].map(site_of)) for name, part in variants.items()}
 
 
@@ -812,3 +950,183 @@ def leave_one_site_out(corpus) -> pd.DataFrame:
     for column in COUNTS:
         out[column] = out[column].astype("int64")
     return out[EVAL_COLUMNS].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- development set
+
+DEVSET_SPLITS = ("tune", "held_out")
+DEVSET_STUDIES = Schema("devset studies", (
+    Column("id", pattern=SLUG, hint="a slug naming the study; its text is <id>.txt"),
+    Column("split", choices=DEVSET_SPLITS),
+    Column("language", choices=LANGUAGES),
+    Column("title"),
+    Column("url"),
+    Column("office"),
+    Column("note", required=False),
+), unique=("id",))
+DEVSET_READINGS = Schema("devset readings", (
+    Column("id", pattern=SLUG, hint="a study id of studies.csv"),
+    Column("code", pattern=SLUG, hint="a canonical code of codebook.csv"),
+    Column("valence", required=False, choices=("positive", "negative", "mixed", "")),
+    Column("justification"),
+))
+DEVSET_COLUMNS = ["split", "study", "n_read", "n_suggested", "n_both", "precision", "recall",
+                  "missed", "extra"]
+
+
+def load_devset(directory: str | Path, codebook: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                        pd.DataFrame]:
+    """The development set: ``studies.csv`` (one row per study: id, split, language, title,
+    url, office, note) and ``readings.csv`` (one row per study x canonical code a reader
+    found the study to report about its own site: id, code, valence, justification).
+
+    Raises :class:`InputError` for a reading of an unknown study or of a code that is not
+    a canonical code of the codebook.
+    """
+    directory = Path(directory)
+    studies = read_table(directory / "studies.csv", DEVSET_STUDIES)
+    readings_path = directory / "readings.csv"
+    readings = read_table(readings_path, DEVSET_READINGS)
+    canonical = set(codebook.loc[codebook["parent"] == "", "code"])
+    known = set(studies["id"])
+    seen: dict[tuple[str, str], int] = {}
+    for study, code, line in zip(readings["id"], readings["code"], readings["_line"]):
+        if (study, code) in seen:
+            raise InputError(readings_path, f"'{code}' read twice for '{study}' (first on line "
+                             f"{seen[study, code]})", line=line, column="code")
+        seen[study, code] = line
+        if study not in known:
+            raise InputError(readings_path, f"'{study}' is not a study of studies.csv",
+                             line=line, column="id")
+        if code not in canonical:
+            raise InputError(readings_path, f"'{code}' is not a canonical code of "
+                             "codebook.csv", line=line, column="code")
+    return studies, readings
+
+
+def read_devset_texts(studies: pd.DataFrame, texts_dir: str | Path) -> dict[str, str]:
+    """``{id: text}`` from ``<texts_dir>/<id>.txt`` (UTF-8) for every study; a missing or
+    unreadable text raises :class:`InputError` naming the file."""
+    texts = {}
+    for study in studies["id"]:
+        path = Path(texts_dir) / f"{study}.txt"
+        try:
+            texts[study] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(path, "missing: save the study's text (see url in studies.csv) "
+                             "under this name") from None
+        except UnicodeDecodeError as err:
+            raise InputError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    return texts
+
+
+def site_codes(suggestions: pd.DataFrame) -> pd.DataFrame:
+    """The codes suggested for a whole site from its sentence suggestions: one row per
+    code whose evidence (the sum of its sentence scores) reaches :data:`SITE_THRESHOLD`.
+    Columns: code, evidence, n_sentences. Sorted by code."""
+    columns = ["code", "evidence", "n_sentences"]
+    if suggestions.empty:
+        return pd.DataFrame(columns=columns)
+    out = suggestions.groupby("code", sort=True).agg(
+        evidence=("score", "sum"), n_sentences=("score", "size")).reset_index()
+    out["evidence"] = out["evidence"].round(4)
+    return out[out["evidence"] >= SITE_THRESHOLD - 1e-9][columns].reset_index(drop=True)
+
+
+def text_suggestions(text: str, source_id: str, terms: pd.DataFrame,
+                     language: str = "id") -> pd.DataFrame:
+    """Suggestions for a text as new-site makes them: a section map guessed from its
+    headings; when the map has no span where suggestions are made, the whole text."""
+    smap = guess_sections(text, source_id, language)
+    if not smap["section"].isin(SUGGEST_SECTIONS).any():
+        smap = pd.DataFrame([(source_id, "results", 0, len(text), "")], columns=smap.columns)
+    return suggestions_for_text(text, source_id, terms, language, smap)
+
+
+def _precision_recall(n_read: int, n_suggested: int, n_both: int) -> tuple[float, float]:
+    precision = round(n_both / n_suggested, 4) if n_suggested else float("nan")
+    recall = round(n_both / n_read, 4) if n_read else float("nan")
+    return precision, recall
+
+
+def devset_evaluation(studies: pd.DataFrame, readings: pd.DataFrame, texts: dict[str, str],
+                      terms: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Site-level precision and recall of the suggestions on the development set.
+
+    For each study, the codes :func:`site_codes` suggests for its text (made as
+    new-site makes them, :func:`text_suggestions`, with ``terms[language]``) are
+    compared with the codes of its readings. One row per study (split, study, n_read,
+    n_suggested, n_both, precision, recall, missed and extra codes), then one pooled
+    row per split (``study`` ``(all)``: counts summed over its studies). Sorted by
+    split (tune first), then study.
+    """
+    read = readings.groupby("id")["code"].agg(set).to_dict()
+    rows = []
+    for study, split, language in zip(studies["id"], studies["split"], studies["language"]):
+        found = site_codes(text_suggestions(texts[study], study, terms[language], language))
+        suggested, truth = set(found["code"]), read.get(study, set())
+        both = suggested & truth
+        rows.append({"split": split, "study": study, "n_read": len(truth),
+                     "n_suggested": len(suggested), "n_both": len(both),
+                     "missed": " ".join(sorted(truth - suggested)),
+                     "extra": " ".join(sorted(suggested - truth))})
+    per_study = pd.DataFrame(rows, columns=[c for c in DEVSET_COLUMNS
+                                            if c not in ("precision", "recall")])
+    pooled = per_study.groupby("split", sort=False)[["n_read", "n_suggested", "n_both"]].sum()
+    pooled = pooled.reset_index().assign(study=ALL, missed="", extra="")
+    out = pd.concat([per_study, pooled], ignore_index=True)
+    out["_split"] = out["split"].map({s: i for i, s in enumerate(DEVSET_SPLITS)})
+    out["_all"] = out["study"] == ALL
+    out = out.sort_values(["_split", "_all", "study"], kind="stable").reset_index(drop=True)
+    pr = [_precision_recall(*row) for row in
+          zip(out["n_read"], out["n_suggested"], out["n_both"])]
+    out["precision"] = [p for p, _ in pr]
+    out["recall"] = [r for _, r in pr]
+    return out[DEVSET_COLUMNS]
+
+
+def run_devset(layout, texts_dir: str | Path, devset_dir: str | Path | None = None
+               ) -> pd.DataFrame:
+    """:func:`devset_evaluation` with the terms new-site would use on the corpus of
+    ``layout`` (its lexicon and the terms learned from its accepted coding)."""
+    from analysis.sources import load_corpus
+
+    corpus = load_corpus(layout)
+    devset_dir = Path(devset_dir) if devset_dir is not None else layout.data / "devset"
+    studies, readings = load_devset(devset_dir, corpus.codebook)
+    texts = read_devset_texts(studies, texts_dir)
+    lexicon = corpus_lexicon(corpus)
+    terms = {language: suggestion_terms(corpus, language, lexicon=lexicon)
+             for language in sorted(set(studies["language"]))}
+    return devset_evaluation(studies, readings, texts, terms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.autocode devset --texts DIR [--data DIR] [--devset DIR]``:
+    print the site-level evaluation on the development set as CSV."""
+    import argparse
+    import sys
+
+    from analysis.paths import Layout
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.autocode")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("devset", help="site-level precision/recall of the suggestions on "
+                         "the development set (data/devset), per study and pooled per split")
+    dev.add_argument("--texts", required=True, help="folder holding <id>.txt for every study")
+    dev.add_argument("--data", help="data folder (default: the kit's data/)")
+    dev.add_argument("--devset", help="folder of studies.csv and readings.csv "
+                     "(default: DATA/devset)")
+    args = parser.parse_args(argv)
+    try:
+        layout = Layout.of(args.data)
+        table = run_devset(layout, args.texts, args.devset)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

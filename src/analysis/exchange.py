@@ -938,16 +938,18 @@ def unique_source_names(sources: list[_Source]) -> list[str]:
     """Give every source a name of its own, and say which were renamed.
 
     A name used by several sources becomes ``name [<guid prefix>]`` with the shortest
-    GUID prefix (at least 8 characters) that no other source's name or new name takes,
-    so two sources never share a name (and a text) whatever their GUIDs look like.
+    GUID prefix (at least 8 characters) that tells those sources apart, so two sources
+    never share a name (and a text) whatever their GUIDs look like.
     """
     names = [s.name for s in sources]
     repeated = {n for n in names if names.count(n) > 1}
     taken = set(names) - repeated
     notes = []
+    groups = {name: [s.guid for s in sources if s.name == name] for name in repeated}
     for src in sorted((s for s in sources if s.name in repeated), key=lambda s: s.guid):
+        guids = groups[src.name]
         width = 8
-        while f"{src.name} [{src.guid[:width]}]" in taken and width < len(src.guid):
+        while len({g[:width] for g in guids}) < len(guids) and width < max(map(len, guids)):
             width += 1
         new = f"{src.name} [{src.guid[:width]}]"
         n = 2

@@ -442,7 +442,8 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
                    "(a kit code, CODE/negative, evidence/interview, ... or ignore) and rerun "
                    f"with --code-map {path}")
     keep = meaning.map(lambda m: isinstance(m, Meaning) and m.kind in ("code", "attribute"))
-    used = sorted(set(segments.loc[keep, "source"]))
+    ignored = meaning.map(lambda m: isinstance(m, Meaning) and m.kind == IGNORE)
+    used = sorted(set(segments.loc[~ignored, "source"]))
     sites_map = read_site_map(Path(site_map)) if site_map else {}
     matches, unmatched, source_report = match_sources(
         project, used, corpus, sites_map, Path(site_map) if site_map else None, archive)
@@ -462,9 +463,9 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
         raise ImportRefused(archive, message + "; nothing else written", details)
     report += source_report
 
-    ignored = int(meaning.map(lambda m: isinstance(m, Meaning) and m.kind == IGNORE).sum())
-    if ignored:
-        report.append(f"left out: {ignored} codings of codes the code map says to ignore")
+    if ignored.any():
+        report.append(f"left out: {int(ignored.sum())} codings of codes the code map says "
+                      "to ignore")
     segments = segments[keep].copy()
     segments["meaning"] = meaning[keep]
     sheets, lines = build_sheets(segments, matches, corpus, kit, project, archive)

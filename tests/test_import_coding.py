@@ -262,6 +262,8 @@ def test_a_coding_that_follows_the_convention_carries_valence_evidence_and_attri
     assert result.review == 3
     assert any(line.startswith("evidence: 1 from coding, 3 from default, review")
                for line in result.report)
+    assert "matched by name or label (check these are the same concept): 'Clear Instructions' " \
+        "-> clear_instructions; 'individualism' -> individualism" in result.report
     assert result.report_path.read_text(encoding="utf-8").count("\n") == len(result.report)
 
 
@@ -324,6 +326,14 @@ def test_with_a_site_map_the_foreign_project_still_stops_at_its_codes(tiny, tmp_
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == \
         ["qc-1.3.2-code-map-template.csv"]
     assert tree_digest(tiny.data) == before
+
+
+@needs_samples
+def test_a_project_without_coded_selections_is_refused(tiny, tmp_path):
+    before = tree_digest(tiny.data)
+    with pytest.raises(InputError, match="no coded text selections: nothing to import"):
+        import_coding(tiny, SAMPLES / "nvivo-mac-15.qdpx", template_dir=tmp_path / "t")
+    assert tree_digest(tiny.data) == before and not (tmp_path / "t").exists()
 
 
 def test_a_filled_in_code_map_template_completes_the_import(tiny, tmp_path):

@@ -101,7 +101,7 @@ class Meaning:
 
 @dataclass
 class ImportResult:
-    """What :func:`import_coding` wrote (or, with ``dry_run``, would write)."""
+    """What :func:`import_coding` wrote: the sheets by site, their paths, the report."""
 
     sheets: dict[str, pd.DataFrame]
     written: list[Path]
@@ -204,13 +204,9 @@ def resolve_codes(codes: pd.DataFrame, kit: KitNames,
         done[guid] = result
         return result
 
-    for guid in _tree_order(codes):
+    for guid in codes["code_guid"]:
         resolve(guid)
     return done
-
-
-def _tree_order(codes: pd.DataFrame) -> list[str]:
-    return list(codes["code_guid"])       # read_qdpx lists parents before their children
 
 
 def _how(meaning: Meaning, how: str) -> Meaning:
@@ -403,7 +399,7 @@ def attribute_values(findings: pd.DataFrame, attributes: pd.DataFrame, archive: 
 
 def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path | None = None,
                   site_map: str | Path | None = None, user: str | None = None,
-                  second: bool = False, replace: bool = False, dry_run: bool = False,
+                  second: bool = False, replace: bool = False,
                   template_dir: str | Path | None = None, **read_options) -> ImportResult:
     """Turn one user's codings in a REFI-QDA project into validated coding sheets (see
     the module docstring). ``template_dir`` (default ``OUT/exchange``) receives the
@@ -419,6 +415,9 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
               f"{'second_coding' if second else 'coding'}/ of {layout.data}"]
     report += [f"read: {line}" for line in project.assumptions]
 
+    if segments.empty:
+        raise InputError(archive, "the project holds no coded text selections: nothing to "
+                         "import (nothing written)")
     segments, who = choose_user(segments, user, archive)
     report.append(f"user: {who}")
     mapping = read_code_map(Path(code_map), kit) if code_map else {}
@@ -483,8 +482,6 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
     report.append(f"marked for review (status suggested, memo 'IMPORT: ...'): {review} of "
                   f"{sum(len(s) for s in sheets.values())} rows")
     result = ImportResult(sheets, [], report, review=review)
-    if dry_run:
-        return result
     from analysis.newsite import _write_all
     _write_all(files)
     result.written = sorted(files)
@@ -508,7 +505,7 @@ def choose_user(segments: pd.DataFrame, user: str | None, archive: Path
         if len(users) > 1:
             raise InputError(archive, f"the project holds codings by {len(users)} users "
                              f"({listing}); choose one with --user NAME")
-        return segments, (users["user"].iloc[0] if len(users) else "(no codings)")
+        return segments, users["user"].iloc[0]
     wanted = user.strip().strip("{}")
     mine = segments[(segments["user"] == user) | (segments["user_guid"] == wanted.lower())]
     if mine.empty:
@@ -542,6 +539,11 @@ def build_sheets(segments: pd.DataFrame, matches: dict[str, SourceMatch], corpus
     lines = [f"codings: {len(findings)} findings, {len(attributes)} attribute codings"]
     how = findings["meaning"].map(lambda m: m.how).value_counts().sort_index()
     lines.append("codes matched by " + ", ".join(f"{k}: {v}" for k, v in how.items()))
+    by_name = sorted({f"'{r.code_path}' -> {r.meaning.code}" for r in findings.itertuples()
+                      if r.meaning.how == "name"})
+    if by_name:
+        lines.append("matched by name or label (check these are the same concept): "
+                     + "; ".join(by_name))
     rows, unlocated, outside, empty = [], [], [], 0
     origin = {name: {} for name in ("valence", *ATTRIBUTE_GROUPS)}
     for i, row in enumerate(findings.itertuples(index=False)):

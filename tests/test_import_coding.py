@@ -193,7 +193,9 @@ def test_a_recoding_by_a_second_coder_comes_back_for_agreement(tiny, tmp_path, c
     with pytest.raises(InputError, match=r"2 users \('B', 'C'\); choose one with --user"):
         import_coding(tiny, archive, second=True)
     assert main(["qdpx", "import-coding", str(archive), "--second", "--user", "B",
-                 "--data", str(tiny.data), "--out", str(tiny.out)]) == 0
+                 "--site", "alpha", "--data", str(tiny.data), "--out", str(tiny.out)]) == 0
+    assert "left out (not a --site): beta" in capsys.readouterr().out
+    assert sorted(p.name for p in tiny.second_coding_dir.iterdir()) == ["alpha.csv"]
     second = sheet(tiny, "alpha", second=True)
     assert list(second["segment_id"]) == ["alpha-001", "alpha-003", "alpha-004"]
     moved = second.set_index("segment_id").loc["alpha-004"]
@@ -267,16 +269,38 @@ def test_a_coding_that_follows_the_convention_carries_valence_evidence_and_attri
     assert result.report_path.read_text(encoding="utf-8").count("\n") == len(result.report)
 
 
+@pytest.mark.skipif(not REAL_SHEETS, reason="the kit's coding sheets are not there")
 def test_sections_come_from_the_section_map_by_offset(tmp_path):
     layout = without_sheets(Layout(), tmp_path)
     text = load_corpus(layout).texts["manoi"]
     quote = "interaksi yang harmonis dan komunikatif antara kepala distrik dan pegawai"
+    english = text[:1410].index("interaction")        # the English abstract: not coded
     archive = foreign_qdpx(tmp_path / "x.qdpx", {"manoi.txt": text},
-                           [("manoi.txt", quote, "dimension/positiveness/positive", "ana")])
-    import_coding(layout, archive)
-    row = sheet(layout, "manoi").iloc[0]
+                           [("manoi.txt", quote, "dimension/positiveness/positive", "ana"),
+                            ("manoi.txt", (english, english + 11), "positiveness", "ana")])
+    result = import_coding(layout, archive)
+    manoi = sheet(layout, "manoi")
+    assert len(manoi) == 1
+    row = manoi.iloc[0]
     assert (row["section"], row["start"], row["quote"]) == ("abstract", str(text.index(quote)),
                                                            quote)
+    assert any(line.startswith("left out: 1 codings in sections the kit does not code: "
+                               "'interaction' (manoi") for line in result.report)
+
+
+@needs_samples
+@pytest.mark.skipif(not REAL_SHEETS, reason="the kit's coding sheets are not there")
+def test_the_qualcoder_sample_against_the_kits_codebook(tmp_path):
+    layout = without_sheets(Layout(), tmp_path)
+    before = tree_digest(layout.data)
+    with pytest.raises(ImportRefused) as refused:
+        import_coding(layout, QC)
+    message = str(refused.value)
+    assert "1 coded sources match no site: board_2017" in message
+    assert "76 codes match no code of codebook.csv" in message
+    assert "rq1_definition/practices/collaboration" not in message   # a false friend, by name
+    template = pd.read_csv(layout.out / "exchange" / "qc-1.3.2-code-map-template.csv")
+    assert len(template) == 76 and tree_digest(layout.data) == before
 
 
 def test_the_codebook_export_holds_the_structure_of_the_convention(tiny):

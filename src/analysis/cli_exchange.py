@@ -50,7 +50,8 @@ def _import_coding(args) -> int:
     try:
         result = import_coding(layout_of(args), args.file, code_map=args.code_map,
                                site_map=args.site_map, user=args.user, second=args.second,
-                               replace=args.replace, **_read_options(args))
+                               replace=args.replace, sites=args.site,
+                               **_read_options(args))
     except ImportRefused as exc:
         for line in exc.details:
             print(f"  {line}", file=sys.stderr)
@@ -119,6 +120,9 @@ def _qdpx(p: argparse.ArgumentParser):
                         help="write DATA/second_coding/<site>.csv (a second coder)")
     coding.add_argument("--replace", action="store_true",
                         help="replace existing sheets of the imported sites")
+    coding.add_argument("--site", action="append", metavar="SITE",
+                        help="write only this site's sheet (repeatable; default: every site "
+                             "with codings)")
     _reading(coding)
     _common(coding)
 

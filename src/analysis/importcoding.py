@@ -399,11 +399,12 @@ def attribute_values(findings: pd.DataFrame, attributes: pd.DataFrame, archive: 
 
 def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path | None = None,
                   site_map: str | Path | None = None, user: str | None = None,
-                  second: bool = False, replace: bool = False,
+                  second: bool = False, replace: bool = False, sites=None,
                   template_dir: str | Path | None = None, **read_options) -> ImportResult:
     """Turn one user's codings in a REFI-QDA project into validated coding sheets (see
     the module docstring). ``template_dir`` (default ``OUT/exchange``) receives the
     code-map and site-map templates of a refused import and the import report.
+    ``sites``: write only these sites' sheets (default: every site with codings).
     ``read_options`` go to :func:`analysis.exchange.read_qdpx`."""
     archive = Path(archive)
     template_dir = Path(template_dir) if template_dir else layout.out / "exchange"
@@ -469,6 +470,15 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
     segments["meaning"] = meaning[keep]
     sheets, lines = build_sheets(segments, matches, corpus, kit, project, archive)
     report += lines
+    if sites:
+        unknown = sorted(set(sites) - set(corpus.sites["site"]))
+        if unknown:
+            raise InputError(layout.sites_csv, f"--site {', '.join(unknown)}: not a site "
+                             f"(sites: {', '.join(corpus.site_ids)})")
+        left = sorted(set(sheets) - set(sites))
+        if left:
+            report.append(f"left out (not a --site): {', '.join(left)}")
+        sheets = {site: frame for site, frame in sheets.items() if site in sites}
     target_dir = layout.second_coding_dir if second else layout.coding_dir
     targets = {site: target_dir / f"{site}.csv" for site in sheets}
     existing = [str(p) for p in targets.values() if p.exists()]

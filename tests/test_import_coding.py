@@ -408,6 +408,16 @@ def test_a_code_whose_name_fits_two_kit_codes_is_refused_as_ambiguous(tiny, tmp_
     assert template.loc[0, "candidates"] == "infrastructure | timeliness"
 
 
+def test_a_code_name_with_a_line_break_still_gives_one_line_per_message(tiny, tmp_path,
+                                                                         capsys):
+    archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "bad\nname", "ana")])
+    assert main(["qdpx", "import-coding", str(archive), "--data", str(tiny.data),
+                 "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "  code 'bad\\nname' (1 codings): matches no kit code"
+    assert len(err) == 2 and err[1].startswith("error: ") and "bad\\nname" in err[1]
+
+
 def test_an_unknown_user_is_refused_with_the_users_there_are(tiny, tmp_path):
     archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "timeliness", "ana"),
                                                        ("beta", "Sarana", "infrastructure",

@@ -49,6 +49,9 @@ from analysis.schema import SLUG, Column, Schema, read_table, records
 from analysis.sources import (CODED_SECTIONS, CODING, VALENCES, load_coding_sheet, load_corpus,
                               section_at)
 
+MESSAGE_LIMIT = 50_000
+"""Longest message shown (a refusal lists every unmatched code)."""
+
 IGNORE = "ignore"
 """A code map's kit_code that leaves a tool code's codings out."""
 
@@ -405,7 +408,25 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
     the module docstring). ``template_dir`` (default ``OUT/exchange``) receives the
     code-map and site-map templates of a refused import and the import report.
     ``sites``: write only these sites' sheets (default: every site with codings).
-    ``read_options`` go to :func:`analysis.exchange.read_qdpx`."""
+    ``read_options`` go to :func:`analysis.exchange.read_qdpx`.
+
+    Names from the project (codes, sources, users) may hold line breaks or control
+    characters: every message and report line is shown on one line, escaped."""
+    try:
+        result = _import_coding(layout, archive, code_map, site_map, user, second, replace,
+                                sites, template_dir, read_options)
+    except ImportRefused as exc:
+        raise ImportRefused(shown(exc.file, 300), shown(exc.detail, MESSAGE_LIMIT),
+                            [shown(line, 600) for line in exc.details]) from None
+    except InputError as exc:
+        raise InputError(shown(exc.file, 300), shown(exc.detail, MESSAGE_LIMIT), line=exc.line,
+                         column=exc.column) from None
+    result.report = [shown(line, MESSAGE_LIMIT) for line in result.report]
+    return result
+
+
+def _import_coding(layout, archive, code_map, site_map, user, second, replace, sites,
+                   template_dir, read_options) -> ImportResult:
     archive = Path(archive)
     template_dir = Path(template_dir) if template_dir else layout.out / "exchange"
     corpus = load_corpus(layout, accepted_only=False)
@@ -496,8 +517,9 @@ def import_coding(layout: Layout, archive: str | Path, *, code_map: str | Path |
     _write_all(files)
     result.written = sorted(files)
     report += [f"wrote {path} ({len(sheets[path.stem])} rows)" for path in result.written]
-    result.report_path = atomic_write_text(template_dir / f"{archive.stem}-import-coding.txt",
-                                           "\n".join(report) + "\n")
+    result.report_path = atomic_write_text(
+        template_dir / f"{archive.stem}-import-coding.txt",
+        "".join(shown(line, MESSAGE_LIMIT) + "\n" for line in report))
     return result
 
 

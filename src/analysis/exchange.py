@@ -6,7 +6,9 @@ Export
     ``Project.xsd``, and every raw text as ``sources/<guid>.txt``); :func:`codebook_qdc`
     turns the codebook into a ``.qdc`` file valid against ``Codebook.xsd``. Every GUID
     is a UUID5 of a kit id, zip members have a fixed order and timestamp, so the
-    same data gives the same bytes. Positions are written in code points.
+    same data gives the same bytes. Positions are written in code points. The code
+    tree (:func:`codebook_tree`) carries the convention :mod:`analysis.importcoding`
+    reads back: valence children under each code, attribute groups after the categories.
 
 Import
     :func:`read_qdpx` reads an archive from anywhere (untrusted input) into a

@@ -148,11 +148,21 @@ def test_the_same_data_exports_to_the_same_bytes_wherever_it_lives(tmp_path):
 def test_code_tree_is_category_then_canonical_code_then_site_code(tiny):
     root = parse(qde_member(project_qdpx(load_corpus(tiny))))
     top = root.findall("q:CodeBook/q:Codes/q:Code", NS)
-    assert [c.get("name") for c in top] == ["dimension", "practice", "barrier", "outcome"]
+    assert [c.get("name") for c in top] == ["dimension", "practice", "barrier", "outcome",
+                                            "evidence", "attribution", "informant", "section"]
     assert {c.get("isCodable") for c in top} == {"false"}
     openness = root.find(".//q:Code[@name='dimension']/q:Code[@name='openness']", NS)
     site_code = openness.find("q:Code[@name='alpha_open_door']", NS)
     assert site_code is not None and site_code.get("guid") == kit_guid("code", "alpha_open_door")
+    # the convention: valence children under every code that is not a barrier
+    assert [c.get("name") for c in openness.findall("q:Code", NS)] == \
+        ["positive", "negative", "alpha_open_door"]
+    assert [c.get("name") for c in site_code.findall("q:Code", NS)] == ["positive", "negative"]
+    barrier = root.find(".//q:Code[@name='barrier']/q:Code[@name='individualism']", NS)
+    assert barrier.findall("q:Code", NS) == []
+    evidence = root.find("q:CodeBook/q:Codes/q:Code[@name='evidence']", NS)
+    assert [c.get("name") for c in evidence.findall("q:Code", NS)] == \
+        ["interview", "observation", "document", "author_claim"]
     description = openness.find("q:Description", NS).text
     assert "def openness" in description and "Include: inc openness" in description
     assert "Exclude: exc openness" in description

@@ -6,7 +6,9 @@ Export
     ``Project.xsd``, and every raw text as ``sources/<guid>.txt``); :func:`codebook_qdc`
     turns the codebook into a ``.qdc`` file valid against ``Codebook.xsd``. Every GUID
     is a UUID5 of a kit id, zip members have a fixed order and timestamp, so the
-    same data gives the same bytes. Positions are written in code points.
+    same data gives the same bytes. Positions are written in code points. The code
+    tree (:func:`codebook_tree`) carries the convention :mod:`analysis.importcoding`
+    reads back: valence children under each code, attribute groups after the categories.
 
 Import
     :func:`read_qdpx` reads an archive from anywhere (untrusted input) into a
@@ -50,6 +52,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.io import atomic_write_bytes, csv_text, default_mode
 from analysis.paths import Layout
+from analysis.sources import ATTRIBUTIONS, CATEGORIES, CODED_SECTIONS, EVIDENCE, VALENCES
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -123,34 +126,84 @@ def code_description(row) -> str:
     return "\n".join(lines)
 
 
-def codebook_tree(codebook: pd.DataFrame) -> pd.DataFrame:
+VALENCE_DESCRIPTIONS = dict(zip(VALENCES, (
+    "Valence positive: the parent code's finding is present, shown or has grown.",
+    "Valence negative: the parent code's finding is missing, lacking or has declined.")))
+
+ATTRIBUTE_GROUPS = {"evidence": EVIDENCE, "attribution": ATTRIBUTIONS, "informant": (),
+                    "section": CODED_SECTIONS}
+"""Top-level code groups of the convention that carry a coding sheet's columns: each child
+is a value (``informant``: any child name is a role). Not findings: see docs/exchange.md."""
+
+GROUP_DESCRIPTIONS = {
+    "evidence": "Not a finding. Code a passage with one of these children to say what the "
+                "findings coded inside it rest on (the same selection or a larger one around "
+                "it). Without one: author_claim, marked for review.",
+    "attribution": "Not a finding. Code cited_secondary on a passage in which the authors "
+                   "report another study or another place; every other passage is primary.",
+    "informant": "Not a finding. Add a child code named after an informant's role (as the "
+                 "study names it) and code the passage the informant speaks in. Optional.",
+    "section": "Not a finding. Only for a text without a section map in the kit: code the "
+               "passage with its section. With a map, the section is read from the map.",
+}
+
+
+def codebook_tree(codebook: pd.DataFrame, informants=()) -> pd.DataFrame:
     """One row per node of the exported code tree, in tree order (pre-order).
 
-    Columns: name, guid, parent_guid, depth, is_codable, description. The top level
-    holds one node per category (not codable); canonical codes sit under their
-    category and site-specific codes under their canonical parent.
+    Columns: name, guid, parent_guid, depth, is_codable, description, path (names from
+    the top joined with ``/``), kind (category | code | valence | group | attribute),
+    code (the kit code of a code or valence node), attribute and value (of an attribute
+    node; a valence node has attribute ``valence``).
+
+    The top level holds one node per category (not codable); canonical codes sit under
+    their category and site-specific codes under their canonical parent. Every code that
+    is not a barrier has two children, ``positive`` and ``negative``, its valence (a
+    barrier is always negative). Then one group per coding-sheet column the convention
+    carries (ATTRIBUTE_GROUPS, not codable), its values as children; ``informant``
+    holds ``informants`` (roles).
     """
-    from analysis.sources import CATEGORIES
     book = codebook.fillna("")
     rows = []
+
+    def add(name, guid, parent, is_codable, description, kind, code="", attribute="",
+            value=""):
+        path = f"{parent['path']}/{name}" if parent else name
+        rows.append(dict(name=name, guid=guid, parent_guid=parent["guid"] if parent else "",
+                         depth=parent["depth"] + 1 if parent else 0, is_codable=is_codable,
+                         description=description, path=path, kind=kind, code=code,
+                         attribute=attribute, value=value))
+        return rows[-1]
+
+    def add_code(row, parent):
+        node = add(row["code"], kit_guid("code", row["code"]), parent, True,
+                   code_description(row), "code", code=row["code"])
+        if row["category"] != "barrier":
+            for valence, text in VALENCE_DESCRIPTIONS.items():
+                add(valence, kit_guid("valence", f"{row['code']}/{valence}"), node, True,
+                    text, "valence", code=row["code"], attribute="valence", value=valence)
+        return node
+
     for category in CATEGORIES:
         members = book[book["category"] == category]
         if members.empty:
             continue
-        cat_guid = kit_guid("category", category)
-        rows.append(dict(name=category, guid=cat_guid, parent_guid="", depth=0,
-                         is_codable=False, description=CATEGORY_DESCRIPTIONS[category]))
+        top = add(category, kit_guid("category", category), None, False,
+                  CATEGORY_DESCRIPTIONS[category], "category")
         for _, canon in members[members["parent"] == ""].sort_values("code").iterrows():
-            rows.append(dict(name=canon["code"], guid=kit_guid("code", canon["code"]),
-                             parent_guid=cat_guid, depth=1, is_codable=True,
-                             description=code_description(canon)))
-            children = members[members["parent"] == canon["code"]].sort_values("code")
-            for _, child in children.iterrows():
-                rows.append(dict(name=child["code"], guid=kit_guid("code", child["code"]),
-                                 parent_guid=kit_guid("code", canon["code"]), depth=2,
-                                 is_codable=True, description=code_description(child)))
+            node = add_code(canon, top)
+            for _, child in members[members["parent"] == canon["code"]].sort_values(
+                    "code").iterrows():
+                add_code(child, node)
+    for group, values in ATTRIBUTE_GROUPS.items():
+        node = add(group, kit_guid("group", group), None, False, GROUP_DESCRIPTIONS[group],
+                   "group", attribute=group)
+        for value in (values or sorted(set(informants) - {""})):
+            add(value, kit_guid("attribute", f"{group}/{value}"), node, True,
+                f"{group}: {value}", "attribute", attribute=group, value=value)
     return pd.DataFrame(rows, columns=["name", "guid", "parent_guid", "depth", "is_codable",
-                                       "description"])
+                                       "description", "path", "kind", "code", "attribute",
+                                       "value"])
 
 
 def _codes_element(tree: pd.DataFrame, parent: ET.Element) -> ET.Element:
@@ -205,7 +258,8 @@ def project_qde(corpus) -> bytes:
     for name in coders:
         _element("User", {"guid": user_guid[name], "name": name,
                           "id": name.replace(" ", "_")}, parent=users)
-    _codes_element(codebook_tree(corpus.codebook), _element("CodeBook", parent=root))
+    informants = coding["informant"] if "informant" in coding.columns else ()
+    _codes_element(codebook_tree(corpus.codebook, informants), _element("CodeBook", parent=root))
 
     sites = corpus.sites.drop(columns=["_line"], errors="ignore").fillna("")
     sources = corpus.sources.fillna("").sort_values("source_id")
@@ -339,6 +393,8 @@ class QdpxProject:
     bom_rule: str = "skip"
     newline_rule: str = "keep"
     word_cuts: int = 0
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Sources renamed because their name was not unique: new name -> name in the project."""
 
 
 # ---- archive ----------------------------------------------------------------------
@@ -469,6 +525,7 @@ class _Source:
     had_bom: bool
     stored_as: str
     selections: list[_Selection]
+    project_name: str = ""          # the name in the project, when renamed
 
     @property
     def has_crlf(self) -> bool:
@@ -519,7 +576,14 @@ def _codes(root: ET.Element, where: str) -> pd.DataFrame:
                          is_codable=code.get("isCodable", "true").strip().lower() in ("true", "1"),
                          description=_child_text(code, "Description")))
         stack.extend((child, path, guid, depth + 1) for child in reversed(_children(code, "Code")))
-    return pd.DataFrame(rows, columns=CODE_COLUMNS)
+    codes = pd.DataFrame(rows, columns=CODE_COLUMNS)
+    repeated = codes.loc[codes["code_guid"].duplicated(), "code_guid"]
+    if len(repeated):
+        guid = repeated.iloc[0]
+        paths = codes.loc[codes["code_guid"] == guid, "code_path"]
+        raise InputError(where, f"code GUID '{guid}' is used by {len(paths)} codes "
+                         f"({', '.join(paths)}); GUIDs must be unique (refused)")
+    return codes
 
 
 def _value_text(value: ET.Element) -> str:
@@ -864,13 +928,39 @@ def _sources(root: ET.Element, read_text, where: str) -> tuple[list[_Source], li
         sources.append(_Source(guid, label, text, bool(mark), stored, selections))
         if mark:
             notes.append(f"source '{label}': starts with a {mark} byte-order mark")
+    guids = [s.guid for s in sources]
+    repeated = sorted({g for g in guids if guids.count(g) > 1})
+    if repeated:
+        raise InputError(where, f"source GUID '{repeated[0]}' is used by "
+                         f"{guids.count(repeated[0])} sources (GUIDs must be unique; refused)")
+    return sources, notes + unique_source_names(sources)
+
+
+def unique_source_names(sources: list[_Source]) -> list[str]:
+    """Give every source a name of its own, and say which were renamed.
+
+    A name used by several sources becomes ``name [<guid prefix>]`` with the shortest
+    GUID prefix (at least 8 characters) that tells those sources apart, so two sources
+    never share a name (and a text) whatever their GUIDs look like.
+    """
     names = [s.name for s in sources]
-    for src in sources:
-        if names.count(src.name) > 1:
-            notes.append(f"source name '{src.name}' is not unique; renamed '{src.name} "
-                         f"[{src.guid[:8]}]'")
-            src.name = f"{src.name} [{src.guid[:8]}]"
-    return sources, notes
+    repeated = {n for n in names if names.count(n) > 1}
+    taken = set(names) - repeated
+    notes = []
+    groups = {name: [s.guid for s in sources if s.name == name] for name in repeated}
+    for src in sorted((s for s in sources if s.name in repeated), key=lambda s: s.guid):
+        guids = groups[src.name]
+        width = 8
+        while len({g[:width] for g in guids}) < len(guids) and width < max(map(len, guids)):
+            width += 1
+        new = f"{src.name} [{src.guid[:width]}]"
+        n = 2
+        while new in taken:        # only when a GUID is a prefix of another source's name
+            new, n = f"{src.name} [{src.guid}] ({n})", n + 1
+        taken.add(new)
+        notes.append(f"source name '{src.name}' is not unique; renamed '{new}'")
+        src.project_name, src.name = src.name, new
+    return notes
 
 
 def _codings(node: ET.Element) -> list[tuple[str, str, list[str]]]:
@@ -974,7 +1064,8 @@ def _project(root, sources, notes, assumptions, xml_member, where, positions, bo
         assumptions=assumptions, source_table=source_table, name=root.get("name") or "",
         origin=root.get("origin") or "", xml_member=xml_member,
         position_unit=fit.reading.unit, bom_rule=fit.reading.bom,
-        newline_rule=fit.reading.newlines, word_cuts=fit.cuts)
+        newline_rule=fit.reading.newlines, word_cuts=fit.cuts,
+        renamed={s.name: s.project_name for s in sources if s.project_name})
 
 
 # ---- write --------------------------------------------------------------------------

@@ -120,6 +120,8 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
         "relevance": "concern (judged)",
         "confidence": "overall: high | moderate | low | very_low",
         "explanation": "why",
+        "judged_sites": "contributing sites the judgment was made on (data/cerqual.csv), ';'-separated",
+        "to_review": "True when the contributing sites differ from judged_sites: judgment to be reviewed",
     }),
     "coder_agreement": ("one row per site with a second coding x level x label: sentence-level "
                         "agreement of the second coder (B) with the kit's coding (A)", {

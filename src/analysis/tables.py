@@ -251,7 +251,7 @@ def dictionary_markdown() -> str:
 def write_tables(tables: dict[str, pd.DataFrame], layout: Layout,
                  progress: bool = False) -> list:
     written = []
-    total = len(tables) + 2
+    total = len(tables) + 1  # the tables, then the data dictionary (CSV and README) as one step
     for i, (name, table) in enumerate(tables.items(), 1):
         written.append(write_csv(table, layout.table(name)))
         if progress:

@@ -217,6 +217,8 @@ def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2):
     """A table as a notebook shows it: no index, text left-aligned and wrapped, numbers
     rounded as in the PDF (``digits`` decimals; whole numbers as they are). The HTML is
     deterministic (fixed ``uuid``), so nbval can compare it."""
+    table = table.rename(columns=lambda c: c.replace("_", " ").capitalize()
+                         if c == c.lower() else c)  # headers as words: "segment id" -> "Segment id"
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     texts = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     style = (table.style.hide(axis="index").set_uuid(uuid)
@@ -253,7 +255,9 @@ def not_reported(an: Analysis, site: str) -> pd.DataFrame:
 def evidence_display(an: Analysis, site: str, code: str):
     """The quotes behind one cell, styled for a notebook: whole quotes, line breaks folded."""
     table = an.evidence(site, code)
-    table = table.assign(quote=table["quote"].map(one_line))
+    table = table.assign(quote=table["quote"].map(one_line),
+                         attribution=table["attribution"].map(ATTRIBUTION_WORDS).fillna(
+                             table["attribution"]))
     return styled(table, uuid=f"evidence-{code}")
 
 

@@ -601,3 +601,22 @@ def test_every_quote_the_report_shows_has_an_english_gloss():
     missing = needed_glosses(Layout())
     assert missing.empty, ("quotes shown without a gloss in data/glosses.csv: "
                            + ", ".join(missing["segment_id"]))
+
+
+@pytest.mark.parametrize("notes, field, wording", [
+    ("Authors: not given in the text. Year: not given in the text.", "authors",
+     "not given in the text"),
+    ("Title, authors, year and venue not given in the text: the extraction begins ...", "venue",
+     "not given in the text"),
+    ("No informant is named; the only data are the author's observations.", "informants",
+     "not given in the text"),
+    ("No analysis procedure is named (analysis left empty).", "analysis", "not given in the text"),
+    ("added by new-site; bibliographic fields to be filled from the text", "authors",
+     "not yet recorded"),
+    ("Authors: not given in the text.", "venue", "not yet recorded"),
+    ("", "year", "not yet recorded"),
+])
+def test_an_empty_field_reads_not_given_only_when_the_notes_say_the_text_lacks_it(
+        notes, field, wording):
+    from analysis.views import missing_wording
+    assert missing_wording(field, notes) == wording

@@ -112,10 +112,11 @@ def missing_wording(field: str, notes: str) -> str:
     given", "does not give" or "left empty"), else "not yet recorded" (a new site whose
     fields nobody has filled in yet)."""
     word = field.replace("_", " ").lower()
-    for sentence in re.split(r"(?<=[.;:])\s+", notes.lower()):
-        if re.search(rf"\b{re.escape(word)}s?\b", sentence) and re.search(
-                r"not given|does not give|do not give|gives? no|left empty|not named|not stated",
-                sentence):
+    singular = word[:-1] if word.endswith("s") and not word.endswith(("ss", "sis")) else word
+    for sentence in re.split(r"(?<=[.;])\s+", notes.lower()):
+        if re.search(rf"\b({re.escape(word)}|{re.escape(singular)})\b", sentence) and re.search(
+                r"not given|does not give|do not give|gives? no|left empty|not named|not stated"
+                r"|\bno\b.*\b(is|are) (named|given|stated)", sentence):
             return NOT_GIVEN
     return NOT_RECORDED
 

@@ -427,7 +427,9 @@ def test_command_compares_two_coding_sheets_by_sentence(tiny, tmp_path, capsys):
     by_category = main(["agreement", "--sheets", str(tiny.coding_csv("alpha")), str(b_path),
                         "--data", str(tiny.data), "--out", str(tmp_path), "--by", "category"])
     assert by_category == 0
-    assert (tmp_path / "agreement" / "sentences_by_category.csv").exists()
+    # one file per pair of sheets: a second pair never overwrites the first
+    assert [p.name for p in (tmp_path / "agreement").iterdir()] == [
+        "alpha_vs_b_sentences_by_category.csv"]
 
 
 def test_command_checks_sheet_quotes_against_the_text(tiny, tmp_path, capsys):

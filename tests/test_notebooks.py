@@ -121,3 +121,48 @@ def test_notebooks_for_an_unknown_site_is_refused_naming_the_known_ones():
 
     with pytest.raises(ValueError, match="unknown site.*atlantis.*manoi"):
         jobs_for(Layout(), ["atlantis"])
+
+
+def _outputs(path: Path):
+    """(cell index, mime type, text) of every output of a committed notebook."""
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        for output in cell.get("outputs", []):
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/"):
+                    yield i, mime, "".join(value) if isinstance(value, list) else value
+            if "text" in output:
+                yield i, "stream", "".join(output["text"])
+
+
+def test_no_notebook_output_shows_a_literal_backslash_n():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for i, mime, text in _outputs(path):
+            assert "\\n" not in text, f"{path.name} cell {i} ({mime}) shows a literal \\n"
+
+
+def test_site_and_cross_site_tables_are_styled_without_index_and_show_whole_quotes():
+    for name in ("site_case.ipynb", "cross_site.ipynb"):
+        html = [t for _, mime, t in _outputs(NOTEBOOKS / name) if mime == "text/html"]
+        tables = [t for t in html if "<table" in t]
+        assert tables, name
+        for table in tables:
+            assert "row_heading" not in table, f"{name}: a table shows the pandas index"
+            assert "text-align: left" in table
+            assert "…" not in table, f"{name}: a cut quote"
+
+
+def test_the_small_n_conclusion_is_markdown_not_monospace_text():
+    outputs = list(_outputs(NOTEBOOKS / "cross_site.ipynb"))
+    assert any(mime == "text/markdown" and "Wilson 95% interval" in text
+               for _, mime, text in outputs)
+    assert not any(mime == "stream" and "Wilson" in text for _, mime, text in outputs)
+
+
+def test_an_unknown_site_shows_one_line_in_a_notebook_not_a_traceback():
+    from analysis.views import ParameterError, open_corpus
+
+    an = open_corpus()
+    with pytest.raises(ParameterError) as info:
+        an.check_site("atlantis")
+    lines = info.value._render_traceback_()  # what IPython (and so papermill) prints
+    assert len(lines) == 1 and "unknown site 'atlantis'" in lines[0] and "manoi" in lines[0]

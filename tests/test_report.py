@@ -24,6 +24,7 @@ from analysis.errors import InputError
 from analysis.paths import ROOT, Layout
 from analysis.report import (compile_pdf, load_corpus_meta, load_glosses, needed_glosses,
                              typst_string)
+from analysis.views import number_word, one_line, site_names, state_word
 from conftest import CODING_HEADER, build_corpus, coding_rows, csv_text
 
 # --------------------------------------------------------------------------- the synthetic corpus
@@ -69,9 +70,11 @@ GUIDANCE_ROWS = [("sarana terbatas", "challenge", "infrastructure"),
 
 GLOSSED = {"alpha-001": "The leader is open to staff.", "epsilon-001": MARKUP_GLOSS,
            "guidance-002": "teamwork to overcome individualism"}
-NOT_GLOSSED = {"beta-001", "gamma-002", "delta-001", "guidance-003"}
-"""The quotes the report shows (clearest dimension quote per cell; guidance materials and
-strategies) without a gloss in the fixture's glosses.csv."""
+NOT_GLOSSED = {"alpha-002", "alpha-003", "alpha-004", "beta-001", "beta-002", "beta-003",
+               "delta-001", "delta-003", "epsilon-002", "gamma-002", "gamma-003", "gamma-004",
+               "guidance-003"}
+"""The quotes the report shows (clearest quote of every reported cell of the four framework
+tables; guidance materials and strategies) without a gloss in the fixture's glosses.csv."""
 
 DATE = "2031-02-03"
 
@@ -79,6 +82,12 @@ DATE = "2031-02-03"
 def append_rows(path: Path, rows) -> None:
     with path.open("a", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def append_column(path: Path, name: str, values: list[str]) -> None:
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    rows = [rows[0] + [name]] + [row + [value] for row, value in zip(rows[1:], values)]
+    path.write_text(csv_text(rows[0], rows[1:]), encoding="utf-8")
 
 
 def write(path: Path, header, rows) -> None:
@@ -138,12 +147,14 @@ def synthetic_corpus(root: Path) -> Layout:
            ["F2", "Individualism and poor facilities hold staff back.",
             "individualism;infrastructure", "negative", "moderate", "minor", "serious",
             "minor", "very_low", "Author claims only."]])
+    # F1 was judged on the sites that contribute now; F2 on one site only: to be reviewed
+    append_column(layout.cerqual_csv, "judged_sites", ["alpha;epsilon;gamma", "gamma"])
     second = layout.data / "second_coding" / "gamma.csv"
     rows = coding_rows("gamma", EXTRA_TEXTS["gamma"], EXTRA_SHEETS["gamma"][:3])
     write(second, CODING_HEADER, rows)  # the second coder missed the late work
     write(layout.glosses_csv, ["segment_id", "gloss_en"], sorted(GLOSSED.items()))
     write(layout.data / "corpus.csv", ["key", "value"],
-          [["title", "Synthetic corpus: five offices"], ["date", DATE],
+          [["title", "Synthetic corpus: {n_sites} offices"], ["date", DATE],
            ["date_meaning", "date the synthetic data were frozen"], ["coders", "the test suite"]])
     return layout
 
@@ -160,8 +171,9 @@ def pdf_text(data: bytes) -> str:
 
 
 def flat(text: str) -> str:
-    """Whitespace folded: table cells wrap, pages break."""
-    return " ".join(text.split())
+    """Whitespace folded: table cells wrap, pages break. A line broken after a hyphen
+    ("program-\nprogram") comes out of pdfium as U+FFFE: the hyphen it stands for."""
+    return " ".join(text.split()).replace("\ufffe ", "-").replace("\ufffe", "-")
 
 
 def build(layout: Layout) -> SimpleNamespace:
@@ -210,7 +222,12 @@ def segments(n: str) -> str:
 
 def cell(row) -> str:
     """How the report shows one framework-matrix cell: state (segments), or a dash."""
-    return "-" if row["state"] == "not_reported" else f"{row['state']} ({row['n_segments']})"
+    return "-" if row["state"] == "not_reported" else f"{state_word(row['state'])} ({row['n_segments']})"
+
+
+def names(built) -> dict[str, str]:
+    """The display name of every site, as sites.csv gives it."""
+    return site_names(pd.read_csv(built.layout.sites_csv, dtype=str, keep_default_na=False))
 
 
 # --------------------------------------------------------------------------- escaping
@@ -251,10 +268,25 @@ def test_every_section_heading_is_in_the_pdf_in_order(built):
         position = found
 
 
-def test_every_site_of_sites_csv_is_named_by_slug_and_office(built):
+def test_every_site_of_sites_csv_is_named_by_display_name_and_office(built):
     sites = pd.read_csv(built.layout.sites_csv, dtype=str, keep_default_na=False)
     for row in sites.itertuples():
-        assert row.site in built.text and flat(row.name) in built.flat, row.site
+        assert f"{names(built)[row.site]} {flat(row.name)}" in built.flat, row.site
+
+
+def test_no_site_slug_stands_where_a_name_belongs(built):
+    """Slugs appear only inside identifiers (segment ids, file paths) and the appendices.
+
+    On the real data only: the synthetic corpus's own texts hold its slugs ("Office alpha")."""
+    if built.layout.data != ROOT / "data":
+        pytest.skip("the synthetic data text contains the slugs as words")
+    body = built.text[:built.text.rindex("Appendix A: the codebook")]
+    for site, name in names(built).items():
+        if site == name:
+            continue
+        slug = re.compile(rf"(?<![\w/.-]){re.escape(site)}(?![\w-]|\.(csv|txt|md))")
+        shown = [body[max(0, m.start() - 40):m.end() + 40] for m in slug.finditer(body)]
+        assert not shown, f"slug {site!r} shown where {name!r} belongs: {shown[:3]}"
 
 
 def test_the_date_is_the_data_date_never_the_build_time(built):
@@ -265,31 +297,39 @@ def test_the_date_is_the_data_date_never_the_build_time(built):
     assert meta["/CreationDate"].startswith("D:" + date.replace("-", ""))
 
 
-def test_dimension_table_shows_the_matrix_count_of_every_site_x_dimension_cell(built):
+@pytest.mark.parametrize("category", ["dimension", "practice", "barrier", "outcome"])
+def test_every_reported_cell_of_a_framework_table_shows_its_state_and_clearest_quote(
+        built, category):
     matrix = table(built, "site_code_matrix")
     book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
     labels = {r.code: f"{r.label_en} ({r.label_id})" for r in book.itertuples()}
-    dims = matrix[matrix["category"] == "dimension"]
-    start = built.flat.index("Clearest quote and English gloss")
-    position = start
-    for code, part in dims.groupby("code", sort=False):
-        position = built.flat.index(labels[code], position)
-        for row in part.sort_values("site").to_dict("records"):
-            expected = f"{row['site']} {cell(row)}"
-            found = built.flat.find(expected, position)
-            assert found >= 0, f"{code}: {expected!r} not shown after its heading"
-            position = found
-
-
-@pytest.mark.parametrize("category", ["practice", "barrier", "outcome"])
-def test_category_tables_show_the_matrix_row_of_every_code(built, category):
-    matrix = table(built, "site_code_matrix")
-    book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
-    labels = dict(zip(book["code"], book["label_en"]))
+    best = report.clearest_quotes(report.read_back(built.layout, "segments")).set_index(
+        ["site", "canonical_code"])
+    site_name = names(built)
     part = matrix[matrix["category"] == category]
+    position = built.flat.index("Clearest quote and English gloss",
+                                built.flat.index(f"Table {TABLE_NUMBER[category]}:"))
     for code, rows in part.groupby("code", sort=False):
-        cells = " ".join(cell(r) for r in rows.sort_values("site").to_dict("records"))
-        assert f"{labels[code]} {cells}" in built.flat, f"{category} row of {code}"
+        reported = rows[rows["state"] != "not_reported"].sort_values("site")
+        if reported.empty:
+            continue
+        position = built.flat.index(labels[code], position)
+        for row in reported.to_dict("records"):
+            quote = best.loc[(row["site"], code)]
+            expected = (f"{site_name[row['site']]} {cell(row)} “{flat(one_line(quote['quote']))}” "
+                        f"{quote['segment_id']}")
+            if row["site"] == "beta":  # its emoji is not in the bundled fonts (docs/report.md)
+                expected = f"{site_name[row['site']]} {cell(row)} “"
+            found = built.flat.find(expected, position)
+            assert found >= 0, f"{category} {code}: {expected!r} not shown after its heading"
+            position = found
+        absent = [site_name[s] for s in sorted(rows.loc[rows["state"] == "not_reported", "site"])]
+        if absent:
+            assert "Not reported by " + (", ".join(absent[:-1]) + " and " + absent[-1]
+                                         if len(absent) > 1 else absent[0]) in built.flat
+
+
+TABLE_NUMBER = {"dimension": 6, "practice": 7, "barrier": 8, "outcome": 9}
 
 
 def test_cerqual_rows_show_the_computed_studies_and_segments(built):
@@ -310,7 +350,8 @@ def test_cerqual_rows_show_the_computed_studies_and_segments(built):
 def test_coverage_table_shows_each_sites_paragraphs_and_share(built):
     for row in table(built, "coverage").to_dict("records"):
         share = "n/a" if row["share_coded"] == "" else f"{float(row['share_coded']):.1%}"
-        assert f"{row['site']} {row['n_paragraphs']} {row['n_coded']} {share}" in built.flat
+        assert (f"{names(built)[row['site']]} {row['n_paragraphs']} {row['n_coded']} {share}"
+                in built.flat)
 
 
 def test_agreement_of_a_second_coding_is_shown_per_category(built):
@@ -323,7 +364,8 @@ def test_agreement_of_a_second_coding_is_shown_per_category(built):
     for r in rows.to_dict("records"):
         stats = " ".join("n/a" if r[c] == "" else f"{float(r[c]):.2f}"
                          for c in ("cohen_kappa", "precision", "recall", "f1"))
-        shown = (f"{r['site']} {r['label']} {r['n_units']} {r['coded_a']} {r['coded_b']} "
+        label = "all categories" if r["label"] == "(all)" else r["label"]
+        shown = (f"{names(built)[r['site']]} {label} {r['n_units']} {r['coded_a']} {r['coded_b']} "
                  f"{r['coded_both']} {float(r['percent_agreement']):.1f}% {stats}")
         assert shown in built.flat, shown
 
@@ -333,19 +375,23 @@ def test_abstract_counts_equal_the_tables(built):
     total = counts["n_segments"].astype(int).sum()
     n_sites = len(table(built, "studies"))
     abstract = built.flat[:built.flat.index("How to read this report")]
-    assert f"compares {n_sites} published qualitative case stud" in abstract
+    assert f"compares {number_word(n_sites)} published qualitative case stud" in abstract
     assert f"gave {total} primary segment" in abstract
 
 
-def test_barrier_training_rows_are_shown_and_gaps_named(built):
+def test_each_barrier_is_shown_once_with_its_sites_and_what_the_guidance_offers(built):
     bt = table(built, "barrier_training")
     book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
     labels = dict(zip(book["code"], book["label_en"]))
-    for row in bt.to_dict("records"):
-        addressed = "yes" if row["addressed"] == "True" else "not addressed"
-        assert (f"{labels[row['code']]} {row['n_site_segments']} {row['n_guidance_challenge']} "
-                f"{row['n_guidance_material']} {row['n_guidance_strategy']} {addressed}"
-                in built.flat), row
+    start = built.flat.index("Sites reporting it (segments)")
+    for code, rows in bt.groupby("code"):
+        r = rows.iloc[0]
+        where = ", ".join(f"{names(built)[x.site]} ({x.n_site_segments})"
+                          for x in rows.sort_values("site").itertuples())
+        addressed = "yes" if r["addressed"] == "True" else "not addressed"
+        shown = (f"{labels[code]} {where} {r['n_guidance_challenge']} {r['n_guidance_material']} "
+                 f"{r['n_guidance_strategy']} {addressed}")
+        assert built.flat.find(shown, start) >= 0, shown
 
 
 def test_appraisal_answers_are_counted_per_study(built):
@@ -355,7 +401,8 @@ def test_appraisal_answers_are_counted_per_study(built):
     yes = appraisal[appraisal["answer"] == "yes"].groupby("site").size()
     asked = appraisal.groupby("site").size()
     sites = list(table(built, "studies")["site"])
-    expected = " ".join(f"{int(yes.get(s, 0))} of {int(asked.get(s, 0))}" for s in sites)
+    expected = " ".join(f"{int(yes.get(s, 0))} of {int(asked[s])}" if s in asked
+                        else "not appraised" for s in sites)
     assert f"Questions answered Yes {expected}" in built.flat
 
 
@@ -413,10 +460,50 @@ def test_autocode_appendix_is_shown_exactly_when_its_table_has_rows(built):
 # --------------------------------------------------------------------------- synthetic corpus only
 
 def test_a_fifth_site_added_as_data_only_is_in_every_site_table(synthetic):
-    assert "epsilon Kantor Epsilon" in synthetic.flat  # Table 1
-    assert "Case study of epsilon (Kantor Epsilon)" in synthetic.flat  # references
-    header = "Practice alpha beta delta epsilon gamma"
-    assert header in synthetic.flat
+    assert "Epsilon Kantor Epsilon" in synthetic.flat  # Table 1
+    assert "Case study of Epsilon (Kantor Epsilon)" in synthetic.flat  # references
+    assert "Question Alpha Beta Delta Epsilon Gamma" in synthetic.flat  # CASP
+
+
+def test_the_count_of_sites_in_title_and_abstract_follows_the_data(tmp_path):
+    layout = build_corpus(tmp_path)
+    for site in ("gamma", "delta"):
+        add_case(layout, site, EXTRA_TEXTS[site], EXTRA_SHEETS[site])
+    write(layout.data / "corpus.csv", ["key", "value"],
+          [["title", "Synthetic corpus: {n_sites} offices"], ["date", DATE]])
+    four = build(Layout(layout.data, tmp_path / "four"))
+    add_case(layout, "epsilon", EXTRA_TEXTS["epsilon"], EXTRA_SHEETS["epsilon"])
+    five = build(Layout(layout.data, tmp_path / "five"))
+    assert "Synthetic corpus: four offices" in four.flat
+    assert "compares four published qualitative case studies" in four.flat
+    assert "Synthetic corpus: five offices" in five.flat
+    assert "compares five published qualitative case studies" in five.flat
+    assert "rests on five studies" in five.flat
+
+
+def test_a_cerqual_finding_whose_contributing_sites_changed_is_to_be_reviewed(synthetic):
+    cerqual = table(synthetic, "cerqual").set_index("finding_id")
+    assert cerqual.loc["F1", "to_review"] == "False" and cerqual.loc["F2", "to_review"] == "True"
+    assert "Explanation: Three studies; thin data." in synthetic.flat
+    assert ("Judgment to be reviewed. Judged on Gamma; the coding now gives Alpha, Beta, Delta "
+            "and Gamma. "
+            "The explanation written then is not shown.") in synthetic.flat
+    assert "Author claims only." not in synthetic.flat
+    assert "1 judgment is to be reviewed" in synthetic.flat  # the abstract says so
+
+
+def test_missing_metadata_says_whether_the_text_lacks_it_or_nobody_recorded_it(synthetic):
+    # gamma's sources.csv notes say title, authors and year are not given; venue is not named
+    assert ("Gamma not given in the text not given in the text not given in the text "
+            "not yet recorded") in synthetic.flat  # Table 3
+    assert "Venue not yet recorded" in synthetic.flat  # references
+
+
+def test_references_list_every_source_and_limitations_say_who_gives_authors(synthetic):
+    assert "Practitioner guidance: the reference for what training addresses." in synthetic.flat
+    assert "Bimtek" in synthetic.flat[synthetic.flat.rindex("References"):]
+    assert re.search(r"Authorship\. Of the six texts, .*for .*the training guidance.* no author "
+                     r"is known", synthetic.flat)
 
 
 def test_quotes_and_glosses_full_of_markup_characters_print_verbatim(synthetic):
@@ -443,13 +530,16 @@ def test_cited_secondary_segments_are_left_out_of_the_counts(synthetic):
     assert "1 segment in which the authors report other studies" in synthetic.flat
 
 
-def test_an_appendix_table_added_by_another_stage_is_included(synthetic, tmp_path):
+def test_an_appendix_table_added_by_another_stage_is_included_and_rounded(synthetic):
     from analysis.sources import load_corpus
     layout = synthetic.layout
     corpus = load_corpus(layout)
     tables = {name: report.read_back(layout, name) for name in report.REPORT_TABLES}
-    extra = {"autocode_eval": pd.DataFrame({"code": ["openness"], "precision": ["0.5"],
-                                            "note": ["#1 [x]"]})}
+    columns = ["held_out_site", "lexicon", "category", "n_units", "coded_hand", "coded_auto",
+               "coded_both", "precision", "recall", "cohen_kappa", "note"]
+    extra = {"autocode_eval": pd.DataFrame(
+        [["epsilon", "seed+learned", "dimension", "12", "3", "4", "2", "0.5", "0.6667",
+          "-0.0082", "#1 [x]"]], columns=columns)}
     figures = {c: f"/figures/framework_{c}.svg" for c in ("dimension", "practice", "barrier",
                                                           "outcome")}
     source = report.render_source(load_corpus_meta(layout), tables, corpus,
@@ -457,7 +547,14 @@ def test_an_appendix_table_added_by_another_stage_is_included(synthetic, tmp_pat
                                   figures, extra)
     text = flat(pdf_text(compile_pdf(source, layout.out, pd.Timestamp(DATE).date())))
     assert "Appendix C: Evaluation of automatic coding suggestions" in text
-    assert "openness 0.5 #1 [x]" in text
+    assert "Held-out site Lexicon Category Sentences Hand-coded" in text
+    assert "Epsilon seed + learned dimension 12 3 4 2 0.50 0.67 -0.01 #1 [x]" in text
+    assert "“learned” uses only terms learned from the other sites’ coding" in text
+
+
+def test_appendix_numbers_are_rounded_to_two_decimals(built):
+    appendix = built.flat[built.flat.rindex("Appendix B: the data dictionary"):]
+    assert not re.findall(r"\d\.\d{3,}", appendix)
 
 
 # --------------------------------------------------------------------------- input errors
@@ -504,3 +601,22 @@ def test_every_quote_the_report_shows_has_an_english_gloss():
     missing = needed_glosses(Layout())
     assert missing.empty, ("quotes shown without a gloss in data/glosses.csv: "
                            + ", ".join(missing["segment_id"]))
+
+
+@pytest.mark.parametrize("notes, field, wording", [
+    ("Authors: not given in the text. Year: not given in the text.", "authors",
+     "not given in the text"),
+    ("Title, authors, year and venue not given in the text: the extraction begins ...", "venue",
+     "not given in the text"),
+    ("No informant is named; the only data are the author's observations.", "informants",
+     "not given in the text"),
+    ("No analysis procedure is named (analysis left empty).", "analysis", "not given in the text"),
+    ("added by new-site; bibliographic fields to be filled from the text", "authors",
+     "not yet recorded"),
+    ("Authors: not given in the text.", "venue", "not yet recorded"),
+    ("", "year", "not yet recorded"),
+])
+def test_an_empty_field_reads_not_given_only_when_the_notes_say_the_text_lacks_it(
+        notes, field, wording):
+    from analysis.views import missing_wording
+    assert missing_wording(field, notes) == wording

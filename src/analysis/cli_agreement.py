@@ -94,6 +94,13 @@ def _qdpx(args) -> int:
     return 0
 
 
+def _pair_name(paths: list[Path]) -> str:
+    """The pair of sheets in a file name, so each pair gets its own file: ``manoi`` for
+    data/coding/manoi.csv and data/second_coding/manoi.csv, else ``a_vs_b``."""
+    a, b = paths[0].stem, paths[1].stem
+    return a if a == b else f"{a}_vs_{b}"
+
+
 def _records(frame) -> list[dict]:
     import math
     rows = frame.to_dict(orient="records")
@@ -133,7 +140,7 @@ def _sheets(args) -> int:
                                    codebook=codebook)
     except ValueError as exc:
         raise InputError(paths[0], str(exc)) from None
-    out = _out_file(args, f"sentences_by_{args.by}.csv")
+    out = _out_file(args, f"{_pair_name(paths)}_sentences_by_{args.by}.csv")
     write_csv(table, out)
     if args.json:
         print(json.dumps(_records(table), indent=2, ensure_ascii=False))

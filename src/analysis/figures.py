@@ -1,6 +1,9 @@
 """Figures (seaborn / matplotlib), shared by the notebooks and the report.
 
-Each ``*_figure`` function takes tidy tables and returns a matplotlib Figure.
+Each ``*_figure`` function takes tidy tables and returns a matplotlib Figure. Sites are
+labelled with their display names and codes with their English labels when the caller
+passes ``names`` and ``labels`` (the report and notebooks do), titles and axis labels
+are written as a reader would write them.
 :func:`save_svg` writes it deterministically (no date, fixed element ids) and
 atomically, so the same tables give the same SVG bytes.
 """
@@ -23,6 +26,12 @@ STATE_COLOURS = {
     NOT_REPORTED: "#f2f2f2", "practiced": "#7fbf7b", "improved": "#7fbf7b",
     "mixed": "#e6cf8b", "lacking": "#ef8a7a", "problem": "#ef8a7a", "reported": "#f4a582",
 }
+STATE_LABELS = {NOT_REPORTED: "Not reported", "practiced": "Practised"}
+
+CATEGORY_TITLES = {"dimension": "Interpersonal communication dimensions",
+                   "practice": "Leadership and office practices", "barrier": "Barriers",
+                   "outcome": "Outcomes"}
+
 STATE_SCALE = [NOT_REPORTED, "practiced", "improved", "mixed", "lacking", "problem", "reported"]
 
 plt.rcParams.update({"svg.hashsalt": "analysis-kit", "svg.fonttype": "path",
@@ -37,7 +46,9 @@ def save_svg(fig: plt.Figure, path: str | Path) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
-def framework_figure(matrix: pd.DataFrame, category: str, title: str = "") -> plt.Figure:
+def framework_figure(matrix: pd.DataFrame, category: str, title: str = "",
+                     names: dict[str, str] | None = None,
+                     labels: dict[str, str] | None = None) -> plt.Figure:
     """Heatmap of one category: codes (rows) x sites (columns), colour = state,
     number = primary segments."""
     states = matrix_wide(matrix, category, "state")
@@ -47,49 +58,57 @@ def framework_figure(matrix: pd.DataFrame, category: str, title: str = "") -> pl
     norm = BoundaryNorm(np.arange(-0.5, len(STATE_SCALE)), cmap.N)
     height = 0.32 * len(states) + 1.2
     fig, ax = plt.subplots(figsize=(1.1 * len(states.columns) + 3.2, height))
-    sns.heatmap(index, cmap=cmap, norm=norm, cbar=False, linewidths=0.8, linecolor="white",
+    shown = index.rename(columns=names or {}, index=labels or {})
+    sns.heatmap(shown, cmap=cmap, norm=norm, cbar=False, linewidths=0.8, linecolor="white",
                 annot=counts.where(counts > 0).map(lambda n: "" if pd.isna(n) else f"{int(n)}"),
                 fmt="", annot_kws={"color": "black", "fontsize": 8}, ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.tick_params(axis="x", rotation=0)
-    ax.set_title(title or f"{category}: state per site (number = segments)", fontsize=10)
+    ax.tick_params(axis="x", rotation=0 if len(states.columns) <= 5 else 30)
+    ax.set_title(title or f"{CATEGORY_TITLES.get(category, category.capitalize())} by site",
+                 fontsize=10)
     used = [s for s in STATE_SCALE if (states == s).any().any()]
     handles = [plt.Rectangle((0, 0), 1, 1, color=STATE_COLOURS[s]) for s in used]
-    ax.legend(handles, [s.replace("_", " ") for s in used], loc="upper left",
-              bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    ax.legend(handles, [STATE_LABELS.get(s, s.replace("_", " ").capitalize()) for s in used], loc="upper left",
+              bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8,
+              title="Number: primary segments", title_fontsize=7.5)
     return fig
 
 
-def site_profile_figure(matrix: pd.DataFrame, site: str) -> plt.Figure:
+def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
+                        labels: dict[str, str] | None = None) -> plt.Figure:
     """Horizontal bars: positive and negative segments per reported canonical code of one site."""
     part = matrix[(matrix["site"] == site) & (matrix["state"] != NOT_REPORTED)]
     long = part.melt(id_vars=["category", "code"], value_vars=["n_positive", "n_negative"],
                      var_name="valence", value_name="segments")
-    long["valence"] = long["valence"].str.removeprefix("n_")
-    long["label"] = long["category"].str[:3] + " · " + long["code"]
+    long["Valence"] = long["valence"].str.removeprefix("n_").str.capitalize()
+    long["label"] = (long["category"].str.capitalize() + ": "
+                     + long["code"].map(lambda c: (labels or {}).get(c, c.replace("_", " "))))
     fig, ax = plt.subplots(figsize=(7, 0.25 * max(len(part), 4) + 1))
-    sns.barplot(data=long, y="label", x="segments", hue="valence",
-                palette={"positive": "#1b7837", "negative": "#b2182b"}, ax=ax)
+    sns.barplot(data=long, y="label", x="segments", hue="Valence",
+                palette={"Positive": "#1b7837", "Negative": "#b2182b"}, ax=ax)
     ax.set_ylabel("")
-    ax.set_xlabel("primary segments")
-    ax.set_title(f"{site}: code profile", fontsize=10)
+    ax.set_xlabel("Primary segments")
+    ax.set_title(f"What the {name or site} study reports: segments per code", fontsize=10)
     return fig
 
 
-def similarity_figure(similarity: pd.DataFrame) -> plt.Figure:
+def similarity_figure(similarity: pd.DataFrame, names: dict[str, str] | None = None) -> plt.Figure:
     """Clustered heatmap of Jaccard similarity between sites (average linkage)."""
     wide = similarity.pivot(index="site_a", columns="site_b", values="jaccard").astype(float)
+    wide = wide.rename(index=names or {}, columns=names or {})
     grid = sns.clustermap(wide, method="average", cmap="Blues", vmin=0, vmax=1, annot=True,
                           fmt=".2f", figsize=(5, 5), cbar_pos=(0.02, 0.82, 0.03, 0.15),
                           dendrogram_ratio=0.15)
     grid.ax_heatmap.set_xlabel("")
     grid.ax_heatmap.set_ylabel("")
-    grid.figure.suptitle("Site similarity (Jaccard over reported codes)", fontsize=10, y=1.02)
+    grid.figure.suptitle("Similarity of the sites (Jaccard index over the codes they report)",
+                         fontsize=10, y=1.02)
     return grid.figure
 
 
-def prevalence_figure(prevalence: pd.DataFrame) -> plt.Figure:
+def prevalence_figure(prevalence: pd.DataFrame,
+                      labels: dict[str, str] | None = None) -> plt.Figure:
     """Share of primary segments per canonical code with its Wilson 95% interval."""
     part = prevalence[prevalence["n_segments"] > 0].sort_values(
         ["category", "share_segments"], ascending=[True, False])
@@ -102,19 +121,22 @@ def prevalence_figure(prevalence: pd.DataFrame) -> plt.Figure:
                       part["seg_ci_high"] - part["share_segments"]],
                 fmt="none", ecolor="#888888", elinewidth=1)
     ax.scatter(part["share_segments"], y, c=list(colours), s=14, zorder=3)
-    ax.set_yticks(y, part["category"].str[:3] + " · " + part["code"])
+    ax.set_yticks(y, part["category"].str.capitalize() + ": "
+                  + part["code"].map(lambda c: (labels or {}).get(c, c.replace("_", " "))))
     ax.invert_yaxis()
-    ax.set_xlabel("share of primary segments (Wilson 95% interval)")
-    ax.set_title("Prevalence of codes across segments", fontsize=10)
+    ax.set_xlabel("Share of primary segments (Wilson 95% interval)")
+    ax.set_title("How often each code is coded, across all segments", fontsize=10)
     return fig
 
 
-def category_figure(counts: pd.DataFrame) -> plt.Figure:
+def category_figure(counts: pd.DataFrame, names: dict[str, str] | None = None) -> plt.Figure:
     """Segments per site and category, positive and negative side by side."""
-    grid = sns.catplot(data=counts, x="site", y="n_segments", hue="valence", col="category",
+    data = counts.assign(site=counts["site"].map(lambda s: (names or {}).get(s, s)),
+                         valence=counts["valence"].str.capitalize())
+    grid = sns.catplot(data=data, x="site", y="n_segments", hue="valence", col="category",
                        kind="bar", height=2.4, aspect=0.9,
-                       palette={"positive": "#1b7837", "negative": "#b2182b"})
-    grid.set_axis_labels("", "primary segments")
+                       palette={"Positive": "#1b7837", "Negative": "#b2182b"})
+    grid.set_axis_labels("", "Primary segments")
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
         ax.tick_params(axis="x", rotation=45)

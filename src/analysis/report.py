@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +35,8 @@ from analysis.io import atomic_write_bytes, atomic_write_text
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
 from analysis.synthesis import CONFIDENCE
+from analysis.views import (NOT_GIVEN, clearest_quotes, matrix_table, missing_wording,
+                            number_word, one_line, site_names)
 
 TEMPLATE = "comparison.typ"
 
@@ -54,9 +58,16 @@ OPTIONAL_TABLES = ("coder_agreement",)
 """Tables the report shows when the tables stage writes them."""
 
 CATEGORY_SECTIONS = {
+    "dimension": ("Interpersonal communication dimensions across sites",
+                  "The dimensions of interpersonal communication are the common frame of the "
+                  "comparison. The clearest quote of a cell is chosen by rule: the cell’s "
+                  "majority valence, then evidence closest to data (interview, observation, "
+                  "document, author claim), then results before conclusion and abstract, then "
+                  "the shorter quote. Quotes are verbatim Indonesian (the extraction’s line "
+                  "breaks folded) with a hand-made English gloss."),
     "practice": ("Leadership and office practices",
-                 "What leaders and offices do, per site: the state of each practice and the "
-                 "number of primary segments behind it."),
+                 "What leaders and offices do, per site: practised where the study reports it at "
+                 "work, lacking where it reports it missing, mixed where it reports both."),
     "barrier": ("Barriers across sites",
                 "What hinders communication and performance, per site. A barrier is "
                 "reported where a study names it; the number is its primary segments."),
@@ -67,7 +78,6 @@ CATEGORY_SECTIONS = {
 }
 
 CASP_ANSWER_LABELS = {"yes": "Yes", "cant_tell": "Can’t tell", "no": "No"}
-NOT_GIVEN = "not given in the text"
 
 FIXED_REFERENCES = (
     "CASP UK (2018). CASP Qualitative Checklist. Critical Appraisal Skills Programme.",
@@ -129,13 +139,6 @@ def _muted(text: str) -> str:
 
 class Ref(str):
     """A cross-reference to a labelled table or figure, inside :meth:`_Body.para`."""
-
-
-def _or_not_given(value: str) -> str:
-    """The value as a string expression, or a muted 'not given in the text'."""
-    if value:
-        return S(value)
-    return _muted(NOT_GIVEN)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -204,14 +207,13 @@ def _analysis(corpus, segments: pd.DataFrame, matrix: pd.DataFrame):
 def shown_quotes(segments: pd.DataFrame, guidance: pd.DataFrame | None) -> pd.DataFrame:
     """The quotes the report prints, one row each: segment_id, site, code, quote (one line).
 
-    The clearest quote of every site x dimension cell (the rule of
+    The clearest quote of every reported site x canonical code cell of the four
+    framework tables (dimensions, practices, barriers, outcomes; the rule of
     :func:`analysis.views.clearest_quotes`), then one passage per distinct span of
     the guidance's training materials and strategies (``site`` empty), whose
     first segment id carries the gloss.
     """
-    from analysis.views import clearest_quotes, one_line
     best = clearest_quotes(segments)
-    best = best[best["category"] == "dimension"]
     rows = [(r.segment_id, r.site, r.canonical_code, one_line(r.quote))
             for r in best.itertuples()]
     for passage in guidance_passages(guidance).itertuples():
@@ -222,7 +224,6 @@ def shown_quotes(segments: pd.DataFrame, guidance: pd.DataFrame | None) -> pd.Da
 def guidance_passages(guidance: pd.DataFrame | None) -> pd.DataFrame:
     """One row per distinct span of the guidance coded as a training material or strategy:
     segment_id (the first of the span), elements, codes (';'-separated), start, quote."""
-    from analysis.views import one_line
     cols = ["segment_id", "elements", "codes", "start", "quote"]
     if guidance is None or guidance.empty:
         return pd.DataFrame(columns=cols)
@@ -306,32 +307,7 @@ def _number(value: str, form: str = "{:.2f}") -> str:
     return "n/a" if value in ("", "nan") else form.format(float(value))
 
 
-def _agreement_sentence(agreement: pd.DataFrame, studies: pd.DataFrame) -> str:
-    pooled = agreement[agreement["label"] == "(all)"]
-    parts = [f"the second coding of {r.site} agrees with the kit’s coding on "
-             f"{_number(r.percent_agreement, '{:.1f}%')} of sentence x category units "
-             f"(Cohen’s kappa {_number(r.cohen_kappa)}, F1 {_number(r.f1)})"
-             for r in records(pooled)]
-    n_second = agreement["site"].nunique()
-    return (f"{_plural(n_second, 'study has', 'studies have')} a second coding: "
-            + "; ".join(parts) + ". The second coders worked blind to the first coding "
-            "but from the same codebook, whose include rules quote passages of the studies, "
-            "and the first coding had been audited against the text: the figures measure how "
-            "reliably the codebook is applied and are likely higher than two coders building "
-            f"their own codes would reach. The other {len(studies) - n_second} "
-            "studies rest on one coder; the codebook’s include and exclude rules and the "
-            "coding memos are the safeguard there.")
-
-
-def _join_sites(value: str) -> str:
-    return ", ".join(v for v in value.split(";") if v) or "none"
-
-
-def _labels(codebook: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(codebook["code"], codebook["label_en"]))
-
-
-def _list_phrase(items: list[str]) -> str:
+def _list_phrase(items) -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
@@ -343,17 +319,96 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _abstract(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) -> None:
+def _count(n: int, one: str, many: str) -> str:
+    """A count of studies or sites in words and the noun in the right number: ``four studies``."""
+    return f"{number_word(n)} {one if n == 1 else many}"
+
+
+@dataclass
+class _Ctx:
+    """What every section of the body reads: the tables read back, the corpus (names,
+    labels, notes), the glosses, the figures and the optional appendix tables."""
+
+    t: dict[str, pd.DataFrame]
+    corpus: object
+    meta: dict[str, str]
+    glosses: dict[str, str]
+    figures: dict[str, str]
+    extra: dict[str, pd.DataFrame]
+
+    @cached_property
+    def an(self):
+        return _analysis(self.corpus, self.t["segments"], self.t["site_code_matrix"])
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_en"]))
+
+    @cached_property
+    def label_id(self) -> dict[str, str]:
+        return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_id"]))
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return site_names(self.corpus.sites)
+
+    @cached_property
+    def site_notes(self) -> dict[str, str]:
+        notes = self.corpus.sites.get("notes", pd.Series("", index=self.corpus.sites.index))
+        return dict(zip(self.corpus.sites["site"], notes.fillna("")))
+
+    @cached_property
+    def source_notes(self) -> dict[str, str]:
+        """The notes of each site's case study (sources.csv), by site."""
+        case = self.corpus.sources[self.corpus.sources["kind"] == "case_study"]
+        return dict(zip(case["site"], case["notes"]))
+
+    def name(self, site: str) -> str:
+        return self.names.get(site, site)
+
+    def site_list(self, value: str) -> str:
+        """';'-separated slugs as names in a phrase ("Manoi, Mesuji and Langkat"), or 'none'."""
+        return _list_phrase(self.name(s) for s in value.split(";") if s) or "none"
+
+
+def _missing(value: str, field: str, notes: str) -> str:
+    """The value as a string expression, or how its absence reads, muted
+    (:func:`analysis.views.missing_wording`)."""
+    return S(value) if value else _muted(missing_wording(field, notes))
+
+
+def _agreement_sentence(c: _Ctx, agreement: pd.DataFrame) -> str:
+    pooled = agreement[agreement["label"] == "(all)"]
+    parts = [f"the second coding of {c.name(r.site)} agrees with the kit’s coding on "
+             f"{_number(r.percent_agreement, '{:.1f}%')} of sentence x category units "
+             f"(Cohen’s kappa {_number(r.cohen_kappa)}, F1 {_number(r.f1)})"
+             for r in records(pooled)]
+    n_second = agreement["site"].nunique()
+    n_other = len(c.t["studies"]) - n_second
+    return (f"{_count(n_second, 'study has', 'studies have').capitalize()} a second coding: "
+            + "; ".join(parts) + ". The second coders worked blind to the first coding "
+            "but from the same codebook, whose include rules quote passages of the studies, "
+            "and the first coding had been audited against the text: the figures measure how "
+            "reliably the codebook is applied and are likely higher than two coders building "
+            "their own codes would reach."
+            + (f" The other {_count(n_other, 'study rests', 'studies rest')} on one coder; the "
+               "codebook’s include and exclude rules and the coding memos are the safeguard "
+               "there." if n_other else ""))
+
+
+def _abstract(body: _Body, c: _Ctx) -> None:
+    t, labels = c.t, c.labels
     studies, counts, prevalence = t["studies"], t["category_counts"], t["code_prevalence"]
     matrix, cerqual, barriers, cov = (t["site_code_matrix"], t["cerqual"],
                                       t["barrier_training"], t["coverage"])
     by_cat = counts.groupby("category")["n_segments"].sum()
     n_primary = int(counts["n_segments"].sum())
     n_secondary = int(matrix["n_cited_secondary"].sum())
+    n = len(studies)
     sentences = [
-        f"This report compares {_plural(len(studies), 'published qualitative case study', 'published qualitative case studies')} "
-        f"of Indonesian local-government offices ({', '.join(studies['site'])}) on interpersonal "
-        "communication, leadership practices, barriers and outcomes. ",
+        f"This report compares {_count(n, 'published qualitative case study', 'published qualitative case studies')} "
+        f"of Indonesian local-government offices ({_list_phrase(c.name(s) for s in studies['site'])}) "
+        "on interpersonal communication, leadership practices, barriers and outcomes. ",
         f"Coding each study’s own findings gave {_plural(n_primary, 'primary segment', 'primary segments')} "
         f"({int(by_cat.get('dimension', 0))} on communication dimensions, "
         f"{int(by_cat.get('practice', 0))} on practices, {int(by_cat.get('barrier', 0))} on "
@@ -364,26 +419,30 @@ def _abstract(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) -
     ]
     dims = prevalence[prevalence["category"] == "dimension"]
     if len(dims):
-        everywhere = [labels[c].lower() for c in dims.loc[dims["n_sites"] == dims["n_sites_total"], "code"]]
-        nowhere = [labels[c].lower() for c in dims.loc[dims["n_sites"] == 0, "code"]]
+        everywhere = [labels[x].lower() for x in dims.loc[dims["n_sites"] == dims["n_sites_total"], "code"]]
+        nowhere = [labels[x].lower() for x in dims.loc[dims["n_sites"] == 0, "code"]]
         if everywhere:
-            sentences.append(f"Of the {len(dims)} communication dimensions, "
+            sentences.append(f"Of the {number_word(len(dims))} communication dimensions, "
                              f"{_list_phrase(everywhere)} {'is' if len(everywhere) == 1 else 'are'} "
                              "reported by every study. ")
         else:
-            sentences.append(f"None of the {len(dims)} communication dimensions is reported by "
-                             "every study. ")
+            sentences.append(f"None of the {number_word(len(dims))} communication dimensions is "
+                             "reported by every study. ")
         if nowhere:
             sentences.append(f"No study reports {_list_phrase(nowhere)}. ")
     if len(cerqual):
         conf = cerqual["confidence"].value_counts()
-        parts = [f"{int(conf[c])} {c.replace('_', ' ')}" for c in CONFIDENCE if c in conf]
-        sentences.append("The summary of findings holds "
-                         f"{_plural(len(cerqual), 'cross-site finding', 'cross-site findings')} "
-                         f"(confidence: {', '.join(parts)}). ")
+        parts = [f"{int(conf[x])} {x.replace('_', ' ')}" for x in CONFIDENCE if x in conf]
+        review = int((cerqual["to_review"] == "True").sum()) if "to_review" in cerqual else 0
+        sentences.append(
+            "The summary of findings holds "
+            f"{_plural(len(cerqual), 'cross-site finding', 'cross-site findings')} "
+            f"(confidence: {', '.join(parts)})"
+            + (f"; {_plural(review, 'judgment is', 'judgments are')} to be reviewed because the "
+               "studies behind the finding have changed since it was made. " if review else ". "))
     if len(barriers):
         codes = barriers.groupby("code")["addressed"].first()
-        unaddressed = [labels[c].lower() for c, a in codes.items() if a != "True"]
+        unaddressed = [labels[x].lower() for x, a in codes.items() if a != "True"]
         sentences.append(
             f"Of the {_plural(len(codes), 'barrier', 'barriers')} the studies report, the training "
             f"guidance offers material or strategy for {len(codes) - len(unaddressed)}"
@@ -400,52 +459,62 @@ def _abstract(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) -
         "a dimension or practice is at work or an outcome improved, negative where it is "
         "lacking or a problem) and an attribution. Only primary segments, evidence about the "
         "study’s own site, are counted; passages where the authors report other studies or "
-        "places are kept out. A cell of the framework matrix is practiced (only positive "
+        "places are kept out. A cell of the framework matrix is practised (only positive "
         "segments), mixed, lacking (only negative) or not reported, with the number of "
-        "segments behind it. Every number in the text and tables is read from the tables "
-        "(tables/*.csv) that the same build wrote; Appendix B is their data dictionary.")
+        "segments behind it and the clearest quote. Every number in the text and tables is "
+        "read from the tables (tables/*.csv) that the same build wrote; Appendix B is their "
+        "data dictionary.")
 
 
-def _studies(body: _Body, t: dict[str, pd.DataFrame]) -> None:
-    studies = t["studies"]
+def _studies(body: _Body, c: _Ctx) -> None:
+    studies = c.t["studies"]
+    biblio = ("title", "authors", "year", "venue")
+    n_gaps = int(sum(any(getattr(r, f) == "" for f in biblio) for r in records(studies)))
     body.heading("Studies included")
-    body.para(f"The synthesis includes {_plural(len(studies), 'case study', 'case studies')}. ",
+    body.para(f"The synthesis includes {_count(len(studies), 'case study', 'case studies')}. ",
               Ref("tab-studies"), " describes each as its text gives it, ", Ref("tab-frameworks"),
               " the concepts each study uses, and ", Ref("tab-biblio"), " the bibliographic "
-              "details, which most of the texts omit. Fields a text does not give are left empty "
-              "in the data and shown as such, never filled in from elsewhere.")
+              "details"
+              + (f", which {number_word(n_gaps)} of the {number_word(len(studies))} texts give "
+                 "only in part" if n_gaps else "")
+              + ". A field a text does not give is left empty in the data and shown as “not "
+              "given in the text”, never filled in from elsewhere; a field nobody has filled in "
+              "yet (a newly added study) is shown as “not yet recorded”.")
     rows = []
     for r in records(studies):
+        notes = c.site_notes.get(r.site, "")
         region = ", ".join(p for p in (r.admin_level, r.parent and f"in {r.parent}", r.province) if p)
-        rows.append([_cell(_strong(r.site), S(r.name)), S(region), _or_not_given(r.design),
-                     _or_not_given(r.methods), _or_not_given(r.informants)])
+        rows.append([_cell(_strong(c.name(r.site)), S(r.name)), S(region),
+                     _missing(r.design, "design", notes), _missing(r.methods, "methods", notes),
+                     _missing(r.informants, "informants", notes)])
     body.table("The studies: office, region, design, methods and informants "
                "(tables/studies.csv).", "(1.3fr, 1.1fr, 1.2fr, 1.1fr, 1.6fr)",
                ["Site and office", "Region", "Design", "Methods", "Informants"], rows,
                size="8pt", label="tab-studies")
-    rows = [[_strong(r.site), _or_not_given(r.framework)] for r in records(studies)]
+    rows = [[_strong(c.name(r.site)), _missing(r.framework, "framework", c.site_notes.get(r.site, ""))]
+            for r in records(studies)]
     body.table("The framework each study uses, in its own terms (tables/studies.csv).",
                "(1fr, 6fr)", ["Site", "Framework used"], rows, size="8pt",
                label="tab-frameworks")
-    rows = [[_strong(r.site), _or_not_given(r.title), _or_not_given(r.authors),
-             _or_not_given(r.year), _or_not_given(r.venue)] for r in records(studies)]
-    body.table("Bibliographic details of the studies as the texts give them "
-               "(tables/studies.csv).", "(1fr, 2.6fr, 1.5fr, 0.8fr, 1fr)",
+    rows = [[_strong(c.name(r.site))] + [_missing(getattr(r, f), f, c.source_notes.get(r.site, ""))
+                                         for f in biblio] for r in records(studies)]
+    body.table("Bibliographic details of the studies (tables/studies.csv; data/sources.csv "
+               "notes say where a detail comes from).", "(1fr, 2.6fr, 1.5fr, 0.8fr, 1fr)",
                ["Site", "Title", "Authors", "Year", "Venue"], rows, size="8pt",
                label="tab-biblio")
 
 
-def _appraisal(body: _Body, t: dict[str, pd.DataFrame]) -> None:
-    appraisal, sites = t["appraisal"], list(t["studies"]["site"])
+def _appraisal(body: _Body, c: _Ctx) -> None:
+    appraisal, sites = c.t["appraisal"], list(c.t["studies"]["site"])
     body.heading("Appraisal of the studies")
     if appraisal.empty:
         body.para("No study has been appraised yet (data/appraisal/ holds no answers).")
         return
     questions = appraisal.drop_duplicates("question_no").sort_values("question_no")
     body.para(
-        f"Each study was appraised with the {len(questions)} questions of the CASP Qualitative "
-        "Checklist (CASP UK 2018), answered Yes, Can’t tell or No with a one-line reason "
-        "grounded in what the text says or fails to say. ", Ref("tab-casp"),
+        f"Each study was appraised with the {number_word(len(questions))} questions of the CASP "
+        "Qualitative Checklist (CASP UK 2018), answered Yes, Can’t tell or No with a one-line "
+        "reason grounded in what the text says or fails to say. ", Ref("tab-casp"),
         " sets the answers side by side; ", Ref("tab-casp-reasons"), " gives the reasons.")
     answers = {(r.site, r.question_no): r.answer for r in records(appraisal)}
     rows = []
@@ -456,15 +525,17 @@ def _appraisal(body: _Body, t: dict[str, pd.DataFrame]) -> None:
     yes = appraisal[appraisal["answer"] == "yes"].groupby("site").size()
     asked = appraisal.groupby("site").size()
     rows.append([_strong("Questions answered Yes")]
-                + [S(f"{int(yes.get(s, 0))} of {int(asked.get(s, 0))}") for s in sites])
+                + [S(f"{int(yes.get(s, 0))} of {int(asked[s])}") if s in asked
+                   else _muted("not appraised") for s in sites])
     body.table("CASP qualitative checklist: the answers per study (tables/appraisal.csv).",
-               f"(2.8fr, {', '.join(['1fr'] * len(sites))})", ["Question", *sites], rows,
-               size="8pt", label="tab-casp")
+               f"(2.8fr, {', '.join(['1fr'] * len(sites))})",
+               ["Question", *(c.name(s) for s in sites)], rows, size="8pt", label="tab-casp")
     rows = []
     for q in records(questions):
         rows.append([f"group(3, {S(f'Q{q.question_no}. {q.question}')})"])
         for r in records(appraisal[appraisal["question_no"] == q.question_no]):
-            rows.append([S(r.site), S(CASP_ANSWER_LABELS.get(r.answer, r.answer)), S(r.reason)])
+            rows.append([S(c.name(r.site)), S(CASP_ANSWER_LABELS.get(r.answer, r.answer)),
+                         S(r.reason)])
     body.table("CASP qualitative checklist: the reason for each answer (tables/appraisal.csv).",
                "(1.1fr, 0.8fr, 5fr)", ["Site", "Answer", "Reason"], rows, size="8pt",
                label="tab-casp-reasons")
@@ -475,74 +546,59 @@ def _figure_width(n_sites: int) -> str:
     return f"{min(100, 46 + 12 * n_sites)}%"
 
 
-def _dimensions(body: _Body, an, labels: dict[str, str], label_id: dict[str, str],
-                glosses: dict[str, str], figure: str) -> None:
-    from analysis.views import clearest_quotes, matrix_table, one_line
-    body.heading("Interpersonal communication dimensions across sites")
-    wide = matrix_table(an, "dimension")
-    names = [labels[c].lower() for c in wide.index]
-    body.para(
-        f"The {_plural(len(wide), 'dimension', 'dimensions')} of interpersonal communication "
-        f"({_list_phrase(names)}) are the common frame of the comparison. ", Ref("fig-dimension"),
-        " shows the state of each dimension at each site; ", Ref("tab-dimensions"), " gives "
-        "the number of primary segments and the clearest quote behind each cell. The clearest "
-        "quote is chosen by rule: the cell’s majority valence, then evidence closest to data "
-        "(interview, observation, document, author claim), then results before conclusion and "
-        "abstract, then the shorter quote. Quotes are verbatim Indonesian (the extraction’s "
-        "line breaks folded) with a hand-made English gloss.")
-    body.figure("Interpersonal communication dimensions: state per site; the number is the "
-                "primary segments behind the cell (tables/site_code_matrix.csv).", figure,
-                width=_figure_width(len(wide.columns)), label="fig-dimension")
-    best = clearest_quotes(an.segments).set_index(["site", "canonical_code"])
-    rows = []
-    for code in wide.index:
-        rows.append([f"group(3, {S(f'{labels[code]} ({label_id[code]})')})"])
-        for site in wide.columns:
-            if (site, code) in best.index:
-                seg = best.loc[(site, code)]
-                sid = seg["segment_id"]
-                quote = (f"quoted({S(sid)}, {S(one_line(seg['quote']))}, "
-                         f"{S(glosses[sid]) if sid in glosses else 'none'})")
-            else:
-                quote = _muted("no primary segment")
-            rows.append([S(site), S(wide.loc[code, site]), quote])
-    body.table("The communication dimensions across sites: state (primary segments) and the "
-               "clearest quote of each cell with its English gloss (tables/site_code_matrix.csv, "
-               "tables/segments.csv, data/glosses.csv).",
-               "(1fr, 1fr, 5fr)", ["Site", "State (segments)", "Clearest quote and English gloss"],
-               rows, size="8pt", label="tab-dimensions")
+def _quote_cell(c: _Ctx, segment_id: str, quote: str) -> str:
+    gloss = c.glosses.get(segment_id)
+    return f"quoted({S(segment_id)}, {S(quote)}, {S(gloss) if gloss else 'none'})"
 
 
-def _category(body: _Body, an, category: str, labels: dict[str, str], figure: str) -> None:
-    from analysis.views import matrix_table
+def _framework(body: _Body, c: _Ctx, category: str) -> None:
+    """One framework section: the figure, then per code the state of each reporting site with
+    its clearest quote and gloss, and the sites that do not report it."""
     title, intro = CATEGORY_SECTIONS[category]
-    wide = matrix_table(an, category)
+    wide = matrix_table(c.an, category)
+    best = clearest_quotes(c.an.segments).set_index(["site", "canonical_code"])
     body.heading(title)
-    body.para(intro, " ", Ref(f"fig-{category}"), " shows the matrix and ", Ref(f"tab-{category}"),
-              " gives each cell as state (primary segments); a dash marks a code the study does "
-              "not report, which is not evidence that the office lacks it.")
+    reported = [code for code in wide.index if (wide.loc[code] != "-").any()]
+    silent = [c.labels[code].lower() for code in wide.index if code not in reported]
+    body.para(intro, " ", Ref(f"fig-{category}"), " shows the matrix; ", Ref(f"tab-{category}"),
+              " gives, for each code a study reports, the state and number of primary segments "
+              "at each site with the clearest quote and its English gloss, and names the sites "
+              "that do not report it, which is not evidence that the office lacks it."
+              + (f" No study reports {_list_phrase(silent)}." if silent else ""))
     body.figure(f"{title}: state per site; the number is the primary segments behind the "
-                "cell (tables/site_code_matrix.csv).", figure,
+                "cell (tables/site_code_matrix.csv).", c.figures[category],
                 width=_figure_width(len(wide.columns)), label=f"fig-{category}")
-    rows = [[S(labels[code])] + [S(wide.loc[code, site]) for site in wide.columns]
-            for code in wide.index]
-    body.table(f"{title}: state (primary segments) per site (tables/site_code_matrix.csv).",
-               f"(1.8fr, {', '.join(['1fr'] * len(wide.columns))})",
-               [category.capitalize(), *wide.columns], rows, size="8pt", label=f"tab-{category}")
+    rows = []
+    for code in reported:
+        rows.append([f"group(3, {S(f'{c.labels[code]} ({c.label_id[code]})')})"])
+        absent = []
+        for site in wide.columns:
+            if wide.loc[code, site] == "-":
+                absent.append(c.name(site))
+                continue
+            seg = best.loc[(site, code)]
+            rows.append([S(c.name(site)), S(wide.loc[code, site]),
+                         _quote_cell(c, seg["segment_id"], one_line(seg["quote"]))])
+        if absent:
+            rows.append([f"table.cell(colspan: 3, {_muted('Not reported by ' + _list_phrase(absent) + '.')})"])
+    body.table(f"{title.removesuffix(' across sites')} across sites: state (primary segments) and the clearest quote of each "
+               "cell with its English gloss (tables/site_code_matrix.csv, tables/segments.csv, "
+               "data/glosses.csv).", "(1fr, 1fr, 5fr)",
+               ["Site", "State (segments)", "Clearest quote and English gloss"], rows,
+               size="8pt", label=f"tab-{category}")
 
 
 CONCERN_LABELS = {"no_or_very_minor": "no or very minor", "minor": "minor",
                   "moderate": "moderate", "serious": "serious"}
+TO_REVIEW = "judgment to be reviewed"
 
 
-def _cerqual(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) -> None:
-    cerqual = t["cerqual"]
-    body.add("", "#page(flipped: true)[")
+def _cerqual(body: _Body, c: _Ctx) -> None:
+    cerqual = c.t["cerqual"]
     body.heading("Summary of findings (GRADE-CERQual)")
     if cerqual.empty:
         body.para("No cross-site finding has been judged yet: data/cerqual.csv is absent or "
                   "empty.")
-        body.add("]")
         return
     body.para(
         "Each cross-site finding is assessed in the manner of GRADE-CERQual (Lewin et al. "
@@ -551,70 +607,80 @@ def _cerqual(body: _Body, t: dict[str, pd.DataFrame], labels: dict[str, str]) ->
         "Two columns of ", Ref("tab-cerqual"), " are computed from the coding, not judged: the "
         "studies and primary segments that support the finding (adequacy) and the sites whose "
         "segments of the same codes run the other way (a coherence flag). The judgments and "
-        "explanations are the synthesis team’s (data/cerqual.csv).")
+        "their explanation, under each finding, are the synthesis team’s (data/cerqual.csv), "
+        "each made on the contributing studies it records; where the coding now gives other "
+        f"contributing studies, the row says “{TO_REVIEW}” instead of the old explanation.")
     rows = []
     for r in records(cerqual):
-        codes = ", ".join(labels[c] for c in r.codes.split(";"))
+        codes = ", ".join(c.labels[x] for x in r.codes.split(";"))
+        stale = getattr(r, "to_review", "False") == "True"
+        explanation = (_cell("(" + _strong(TO_REVIEW.capitalize() + ".") + " + " + S(
+            f" Judged on {c.site_list(r.judged_sites) if r.judged_sites else 'studies not recorded'}; "
+            f"the coding now gives {c.site_list(r.contributing_sites)}. The explanation "
+            "written then is not shown.") + ")") if stale
+            else _cell("(" + _emph("Explanation: ") + " + " + S(r.explanation) + ")"))
+        judged = [S(CONCERN_LABELS.get(v, v)) for v in (
+            r.methodological_limitations, r.coherence, r.adequacy, r.relevance)]
         rows.append([
-            _cell(_strong(r.finding_id), S(r.finding), _muted(f"Codes: {codes} ({r.valence})")),
-            _cell(S(_join_sites(r.contributing_sites)),
+            _cell(_strong(r.finding_id), S(r.finding),
+                  _muted(f"Codes: {codes} ({r.valence})")),
+            _cell(S(c.site_list(r.contributing_sites)),
                   S(f"{r.n_studies} of {r.n_sites_total} studies"),
                   S(_plural(r.n_segments, "segment", "segments"))),
-            _cell(S(_join_sites(r.disagreeing_sites)),
+            _cell(S(c.site_list(r.disagreeing_sites)),
                   S(_plural(r.n_disagreeing_segments, "segment", "segments"))),
-            S(CONCERN_LABELS.get(r.methodological_limitations, r.methodological_limitations)),
-            S(CONCERN_LABELS.get(r.coherence, r.coherence)),
-            S(CONCERN_LABELS.get(r.adequacy, r.adequacy)),
-            S(CONCERN_LABELS.get(r.relevance, r.relevance)),
+            *judged,
             _strong(r.confidence.replace("_", " ")),
-            S(r.explanation),
         ])
+        rows.append([f"table.cell(colspan: 8, inset: (bottom: 6pt), {explanation})"])
     body.table("Summary of findings: each cross-site finding with its contributing studies, "
-               "the CERQual components and the overall confidence (tables/cerqual.csv; "
-               "contributing and disagreeing sites computed from the coding).",
-               "(3fr, 1.4fr, 1.3fr, 1.25fr, 0.95fr, 0.95fr, 0.95fr, 0.95fr, 2.9fr)",
+               "the CERQual components, the overall confidence and its explanation "
+               "(tables/cerqual.csv; contributing and disagreeing sites computed from the "
+               "coding).",
+               "(3.1fr, 1.5fr, 1.3fr, 1.25fr, 1fr, 1fr, 1fr, 1fr)",
                ["Finding", "Contributing studies (adequacy, computed)",
-                "Sites running against it (coherence flag, computed)",
-                "Methodological limitations", "Coherence", "Adequacy", "Relevance",
-                "Confidence", "Explanation"], rows, size="7.5pt", label="tab-cerqual")
-    body.add("]")
+                "Sites running against it (coherence, computed)",
+                "Method\u00adological limitations", "Coherence", "Adequacy", "Relevance",
+                "Confidence"], rows, size="7.5pt", label="tab-cerqual")
 
 
-def _implications(body: _Body, t: dict[str, pd.DataFrame], corpus, labels: dict[str, str],
-                  glosses: dict[str, str]) -> None:
-    bt = t["barrier_training"]
+def _implications(body: _Body, c: _Ctx) -> None:
+    bt, labels = c.t["barrier_training"], c.labels
     body.heading("Implications for training")
     if bt.empty:
         body.para("No site reports a barrier, so there is nothing to map to the training "
                   "guidance.")
         return
+    passages = guidance_passages(c.corpus.guidance)
     body.para(
         "The practitioner guidance for a technical training course (bimbingan teknis) on "
         "public communication and service ethics is the reference for what training "
-        "addresses. ", Ref("tab-barrier-training"), " matches each barrier a site reports with "
-        "the guidance passages coded with the same barrier code: passages that name it as a "
-        "challenge, and training materials or strategies that address it. A barrier counts as "
-        "addressed when the guidance offers at least one material or strategy for it; ",
-        Ref("tab-guidance"), " quotes those materials and strategies.")
+        "addresses. ", Ref("tab-barrier-training"), " takes each barrier the sites report and "
+        "counts the guidance passages coded with the same barrier code: passages that name it "
+        "as a challenge, and training materials or strategies that address it. A barrier "
+        "counts as addressed when the guidance offers at least one material or strategy for "
+        "it" + ("; the last column names those materials and strategies by their passage id "
+                "in " if len(passages) else "."), Ref("tab-guidance") if len(passages) else "",
+        ", which quotes them." if len(passages) else "")
     rows = []
-    for site, part in bt.groupby("site", sort=True):
-        rows.append([f"group(7, {S(site)})"])
-        for r in records(part):
-            rows.append([S(labels[r.code]), S(str(r.n_site_segments)),
-                         S(str(r.n_guidance_challenge)), S(str(r.n_guidance_material)),
-                         S(str(r.n_guidance_strategy)),
-                         S("yes") if r.addressed == "True" else _strong("not addressed"),
-                         S(r.guidance_segment_ids.replace(";", ", ")) if r.guidance_segment_ids
-                         else _muted("none")])
-    body.table("Each site’s barriers and what the training guidance offers for them "
-               "(tables/barrier_training.csv).",
-               "(1.6fr, 0.7fr, 0.75fr, 0.75fr, 0.75fr, 1fr, 2.3fr)",
-               ["Barrier", "Site segments", "Guidance: challenge", "Guidance: materials",
-                "Guidance: strategies", "Addressed", "Guidance passages"], rows, size="7.5pt",
-               label="tab-barrier-training")
+    order = sorted(bt["code"].unique(), key=lambda x: labels[x].lower())
+    for code, part in sorted(bt.groupby("code", sort=False), key=lambda g: order.index(g[0])):
+        r = next(records(part.head(1)))
+        where = ", ".join(f"{c.name(p.site)} ({p.n_site_segments})" for p in records(part))
+        ids = [p.segment_id for p in records(passages) if code in p.codes.split(";")]
+        rows.append([S(labels[code]), S(where), S(str(r.n_guidance_challenge)),
+                     S(str(r.n_guidance_material)), S(str(r.n_guidance_strategy)),
+                     S("yes") if r.addressed == "True" else _strong("not addressed"),
+                     _muted(", ".join(ids)) if ids else _muted("none")])
+    body.table("The barriers the sites report (with their primary segments) and what the "
+               "training guidance offers for each (tables/barrier_training.csv).",
+               "(1.5fr, 1.9fr, 0.75fr, 0.75fr, 0.75fr, 0.9fr, 1.6fr)",
+               ["Barrier", "Sites reporting it (segments)", "Guidance: challenge",
+                "Guidance: materials", "Guidance: strategies", "Addressed",
+                "Materials and strategies"], rows, size="7.5pt", label="tab-barrier-training")
     gaps = bt[bt["addressed"] != "True"]
     if len(gaps):
-        per_site = [f"{site}: {', '.join(labels[c].lower() for c in part['code'])}"
+        per_site = [f"{c.name(site)}: {', '.join(labels[x].lower() for x in part['code'])}"
                     for site, part in gaps.groupby("site", sort=True)]
         body.para("Barriers the guidance does not address (no material or strategy): "
                   + "; ".join(per_site) + ". Training as the guidance designs it would leave "
@@ -622,23 +688,45 @@ def _implications(body: _Body, t: dict[str, pd.DataFrame], corpus, labels: dict[
     else:
         body.para("The guidance offers a material or strategy for every barrier the sites "
                   "report.")
-    passages = guidance_passages(corpus.guidance)
     if len(passages):
-        rows = []
-        for p in records(passages):
-            gloss = glosses.get(p.segment_id)
-            rows.append([S(p.elements.replace(";", ", ")),
-                         S(", ".join(labels[c] for c in p.codes.split(";"))),
-                         f"quoted({S(p.segment_id)}, {S(p.quote)}, "
-                         f"{S(gloss) if gloss else 'none'})"])
+        rows = [[S(p.elements.replace(";", ", ")),
+                 S(", ".join(labels[x] for x in p.codes.split(";"))),
+                 _quote_cell(c, p.segment_id, p.quote)] for p in records(passages)]
         body.table("The guidance’s training materials and strategies, verbatim with an English "
                    "gloss, and the barriers they address (data/guidance.csv, data/glosses.csv).",
                    "(0.8fr, 1.3fr, 5fr)", ["Element", "Barriers addressed", "Passage"], rows,
                    size="8pt", label="tab-guidance")
 
 
-def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
-                 extra: dict[str, pd.DataFrame]) -> None:
+def _authorship(c: _Ctx) -> str:
+    """Which texts give their authors, computed from sources.csv: given by the text, recorded
+    from another source (the notes say the text does not give them), or unknown."""
+    given, elsewhere, unknown = [], [], []
+    for s in records(c.corpus.sources):
+        who = c.name(s.site) if s.site else "the training guidance"
+        if not s.authors:
+            unknown.append(who)
+        elif missing_wording("authors", s.notes) == NOT_GIVEN:
+            elsewhere.append(who)
+        else:
+            given.append(who)
+    n = len(c.corpus.sources)
+    parts = []
+    if given:
+        parts.append(f"the {'text' if len(given) == 1 else 'texts'} of {_list_phrase(given)} "
+                     f"{'gives its' if len(given) == 1 else 'give their'} authors")
+    if elsewhere:
+        parts.append(f"for {_list_phrase(elsewhere)} the authors are recorded from a source "
+                     "other than the text, as the notes of data/sources.csv say")
+    if unknown:
+        parts.append(f"for {_list_phrase(unknown)} no author is known")
+    return (f"Authorship. Of the {number_word(n)} texts, " + "; ".join(parts) + ". "
+            + ("Empty fields are shown as missing, never filled in by guess; the references "
+               "say so." if unknown else "The references give what is recorded."))
+
+
+def _limitations(body: _Body, c: _Ctx) -> None:
+    t = c.t
     studies, cov, prevalence = t["studies"], t["coverage"], t["code_prevalence"]
     n = len(studies)
     body.heading("Limitations of the synthesis")
@@ -647,8 +735,8 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
     once = prevalence[prevalence["n_sites"] == 1]
     if len(everywhere):
         r = everywhere.iloc[0]
-        interval += (f" A code reported by all {r['n_sites_total']} sites has a Wilson 95% "
-                     f"interval of {float(r['site_ci_low']):.2f} to "
+        interval += (f" A code reported by all {number_word(int(r['n_sites_total']))} sites has "
+                     f"a Wilson 95% interval of {float(r['site_ci_low']):.2f} to "
                      f"{float(r['site_ci_high']):.2f} for the share of comparable offices that "
                      "would report it")
     if len(once):
@@ -658,13 +746,12 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
     if interval:
         interval += " (Wilson 1927; tables/code_prevalence.csv)."
     n_secondary = int(t["site_code_matrix"]["n_cited_secondary"].sum())
-    coders = meta.get("coders", "")
+    coders = c.meta.get("coders", "")
     agreement = t.get("coder_agreement")
     agreement = (agreement[agreement["level"] == "category"] if agreement is not None
                  else pd.DataFrame())
-    missing_biblio = int(((studies["authors"] == "") | (studies["year"] == "")).sum())
     items = [
-        f"Few cases. The synthesis rests on {_plural(n, 'study', 'studies')}, not sampled to "
+        f"Few cases. The synthesis rests on {_count(n, 'study', 'studies')}, not sampled to "
         "represent Indonesian local-government offices; counts describe how much each study "
         "says, not how common a practice is." + interval + " Segments are not independent "
         "(abstracts and conclusions restate results), and no test of difference between "
@@ -674,7 +761,7 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         "folded for display), and the tables and figures of the original articles are lost.",
         ("Mostly one coder per study. " if len(agreement) else "One coder per study. ")
         + (f"Coders, as data/corpus.csv records them: {coders}. " if coders else "")
-        + (_agreement_sentence(agreement, studies) if len(agreement) else
+        + (_agreement_sentence(c, agreement) if len(agreement) else
            "No second coder has coded the same texts yet, so no agreement statistic can be "
            "reported; the codebook’s include and exclude rules and the coding memos are the "
            "safeguard for now."),
@@ -683,9 +770,7 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         + (f" {_plural(n_secondary, 'segment', 'segments')} in which the authors report other "
            f"studies or places {'is' if n_secondary == 1 else 'are'} left out of every count."
            if n_secondary else ""),
-        (f"Incomplete bibliographic data. {missing_biblio} of the {n} texts do not give their "
-         "authors or year; these fields are left empty and the references say so."
-         if missing_biblio else "Bibliographic data are as the texts give them."),
+        _authorship(c),
         "Judgments. The CASP appraisal and the CERQual judgments were made by the synthesis "
         "team and not checked independently; the English glosses are aids to reading, not "
         "translations.",
@@ -697,7 +782,7 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
         "conclusion paragraphs that at least one coded segment overlaps (paragraphs recovered "
         "from the extraction by the rule in analysis.coverage). Uncoded paragraphs are "
         "explained in each site’s coding memo (docs/coding/).")
-    rows = [[S(r.site), S(str(r.n_paragraphs)), S(str(r.n_coded)), S(_pct(r.share_coded))]
+    rows = [[S(c.name(r.site)), S(str(r.n_paragraphs)), S(str(r.n_coded)), S(_pct(r.share_coded))]
             for r in records(cov)]
     body.table("Coverage of the coding: results and conclusion paragraphs with at least one "
                "coded segment (tables/coverage.csv).", "(1.5fr, 1fr, 1fr, 1fr)",
@@ -712,7 +797,8 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
             "coder_agreement.csv per canonical code as well.")
         rows = []
         for r in records(agreement):
-            rows.append([S(r.site), S(r.label), S(str(r.n_units)), S(str(r.coded_a)),
+            label = "all categories" if r.label == "(all)" else r.label
+            rows.append([S(c.name(r.site)), S(label), S(str(r.n_units)), S(str(r.coded_a)),
                          S(str(r.coded_b)), S(str(r.coded_both)),
                          S(_number(r.percent_agreement, "{:.1f}%")),
                          S(_number(r.cohen_kappa)), S(_number(r.precision)),
@@ -725,30 +811,40 @@ def _limitations(body: _Body, t: dict[str, pd.DataFrame], meta: dict[str, str],
                    label="tab-agreement")
 
 
-def _references(body: _Body, t: dict[str, pd.DataFrame]) -> None:
-    studies = t["studies"]
+def _reference(c: _Ctx, s) -> str:
+    """One source as a reference: what sources.csv records, a missing field said to be so."""
+    def field(value: str, name: str) -> str:
+        return value or f"{name.capitalize()} {missing_wording(name, s.notes)}"
+    return (f"{field(s.authors, 'authors')} ({field(s.year, 'year')}). "
+            f"{field(s.title, 'title')}. {field(s.venue, 'venue')}. ")
+
+
+def _references(body: _Body, c: _Ctx) -> None:
+    studies = c.t["studies"]
+    office = dict(zip(studies["site"], studies["name"]))
     body.heading("References", numbered=False)
-    body.para("The case studies, as far as their texts identify them. A field the text does "
-              "not give is said to be missing, never filled in from elsewhere.")
-    for r in records(studies):
-        entry = (f"{r.authors or 'Authors ' + NOT_GIVEN} ({r.year or 'year ' + NOT_GIVEN}). "
-                 f"{r.title or 'Title ' + NOT_GIVEN}. {r.venue or 'Venue ' + NOT_GIVEN}. ")
-        body.add(f"#list.item[#{S(entry)}#note({S(f'Case study of {r.site} ({r.name}).')})]")
+    body.para("The texts this synthesis codes (data/sources.csv), as far as the records "
+              "identify them. A field that is not recorded is said to be missing, never guessed.")
+    for s in records(c.corpus.sources):
+        what = (f"Case study of {c.name(s.site)} ({office.get(s.site, '')})." if s.site
+                else "Practitioner guidance: the reference for what training addresses.")
+        body.add(f"#list.item[#{S(_reference(c, s))}#note({S(what)})]")
     body.para("The frameworks the studies cite, as the site table gives them:", sticky=True)
     for r in records(studies):
-        body.add(f"#list.item[#strong({S(r.site + ': ')})#{S(r.framework or NOT_GIVEN)}]")
+        body.add(f"#list.item[#strong({S(c.name(r.site) + ': ')})"
+                 f"#{S(r.framework or missing_wording('framework', c.site_notes.get(r.site, '')))}]")
     body.para("Methods used in this synthesis:", sticky=True)
     for ref in FIXED_REFERENCES:
         body.add(f"#list.item({S(ref)})")
 
 
-def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
-              extra: dict[str, pd.DataFrame]) -> None:
+def _appendix(body: _Body, c: _Ctx) -> None:
+    codebook = c.corpus.codebook
     body.add("", "#pagebreak()")
     body.heading("Appendix A: the codebook", numbered=False)
     body.para("The codes of data/codebook.csv: canonical codes, and site-specific codes with "
-              "the canonical parent they count towards, with English and Indonesian labels.",
-              sticky=True)
+              "the canonical parent they count towards, with English and Indonesian labels. "
+              "The code is the identifier the data files use.", sticky=True)
     rows = []
     for category, part in codebook.groupby("category", sort=False):
         rows.append([f"group(3, {S(category.capitalize())})"])
@@ -762,59 +858,98 @@ def _appendix(body: _Body, t: dict[str, pd.DataFrame], codebook: pd.DataFrame,
     body.para("Every output table in tables/ and its columns (tables/data_dictionary.csv).",
               sticky=True)
     rows = []
-    for name, part in t["data_dictionary"].groupby("table", sort=False):
+    for name, part in c.t["data_dictionary"].groupby("table", sort=False):
         rows.append([f"group(2, {S(f'{name}.csv: one row per ' + part['rows'].iloc[0].removeprefix('one row per '))})"])
         for r in records(part):
             rows.append([f"raw({S(r.column)})", S(r.description)])
     body.table("The data dictionary (tables/data_dictionary.csv).", "(auto, 1fr)",
                ["Column", "Description"], rows, size="7.5pt")
-    for letter, (name, frame) in zip("CDEFGH", extra.items()):
-        title = EXTRA_TITLES.get(name, f"tables/{name}.csv")
+    for letter, (name, frame) in zip("CDEFGH", c.extra.items()):
+        title, intro, render = EXTRA_TABLES[name]
         body.heading(f"Appendix {letter}: {title}", numbered=False)
-        rows = [[S(v) for v in row] for row in frame.astype(str).itertuples(index=False)]
-        body.table(f"{title} (tables/{name}.csv).",
-                   "(" + ", ".join(["1fr"] * len(frame.columns)) + ",)",
-                   [c.replace("_", "_\u200b") for c in frame.columns], rows, size="7pt")
+        body.para(intro, sticky=True)
+        columns, header, rows = render(c, frame)
+        body.table(f"{title} (tables/{name}.csv).", columns, header, rows, size="7.5pt")
 
 
-EXTRA_TITLES = {"autocode_eval": "Evaluation of automatic coding suggestions"}
-"""Optional tables other stages write into OUT/tables; in the appendix when present."""
+def _stat(value: str) -> str:
+    """A statistic in the appendix: two decimals (no negative zero), a dash when undefined."""
+    if value in ("", "nan"):
+        return "–"
+    number = round(float(value), 2)
+    return f"{number if number != 0 else 0.0:.2f}"
+
+
+def _autocode_rows(c: _Ctx, frame: pd.DataFrame):
+    rows = []
+    for r in records(frame):
+        site = "all sites" if r.held_out_site == "(all)" else c.name(r.held_out_site)
+        rows.append([S(site), S(r.lexicon.replace("+", " + ")),
+                     S("all" if r.category == "(all)" else r.category)]
+                    + [S(str(getattr(r, col))) for col in (
+                        "n_units", "coded_hand", "coded_auto", "coded_both")]
+                    + [S(_stat(getattr(r, col))) for col in ("precision", "recall", "cohen_kappa")]
+                    + [_muted(r.note) if r.note else S("")])
+    return ("(1.25fr, 1.3fr, 0.9fr, 0.85fr, 0.75fr, 0.8fr, 0.55fr, 0.8fr, 0.65fr, 0.75fr, 1.5fr)",
+            ["Held-out site", "Lexicon", "Category", "Sentences", "Hand-coded", "Suggested",
+             "Both", "Precision", "Recall", "Cohen’s kappa", "Note"], rows)
+
+
+EXTRA_TABLES = {
+    "autocode_eval": (
+        "Evaluation of automatic coding suggestions",
+        "How well the new-site suggestions find the hand coding, leave one site out: each "
+        "site’s text is coded by the suggestions made without its own coding and compared "
+        "with its accepted hand coding sentence by sentence (docs/new_site.md). Two lexicons "
+        "are compared. “learned” uses only terms learned from the other sites’ coding: the "
+        "honest estimate for a new study. “seed + learned” adds the hand-written terms of "
+        "data/lexicon.csv, which is what new-site uses; it is optimistic here, because the "
+        "seed terms come from a codebook that quotes every site. Precision is the share of "
+        "suggested sentences the hand coding also codes, recall the share of hand-coded "
+        "sentences the suggestions find; rounded to two decimals.",
+        _autocode_rows),
+}
+"""Optional tables other stages write into OUT/tables, shown in the appendix when present:
+title, lead-in and a renderer returning (columns, header, rows)."""
+EXTRA_TITLES = {name: spec[0] for name, spec in EXTRA_TABLES.items()}
 
 
 def _extra_tables(layout: Layout) -> dict[str, pd.DataFrame]:
     extra = {}
     for path in sorted(layout.tables_dir.glob("*.csv")):
-        if path.stem in EXTRA_TITLES:
+        if path.stem in EXTRA_TABLES:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
             if len(frame):  # a table with no rows has nothing to show
                 extra[path.stem] = frame
     return extra
 
 
+def report_title(title: str, n_sites: int) -> str:
+    """The title of data/corpus.csv with ``{n_sites}`` replaced by the count in words."""
+    return title.replace("{n_sites}", number_word(n_sites))
+
+
 def render_source(meta: dict[str, str], t: dict[str, pd.DataFrame], corpus,
                   glosses: dict[str, str], figures: dict[str, str],
                   extra: dict[str, pd.DataFrame]) -> str:
     """The complete Typst source: the template, then the body generated from the tables."""
-    labels = _labels(corpus.codebook)
-    label_id = dict(zip(corpus.codebook["code"], corpus.codebook["label_id"]))
-    an = _analysis(corpus, t["segments"], t["site_code_matrix"])
+    c = _Ctx(t, corpus, meta, glosses, figures, extra)
     date = dt.date.fromisoformat(meta["date"])
     body = _Body()
-    body.add(f"#show: report.with(title: {S(meta['title'])}, "
+    body.add(f"#show: report.with(title: {S(report_title(meta['title'], len(t['studies'])))}, "
              f"date: datetime(year: {date.year}, month: {date.month}, day: {date.day}), "
              f"date-text: {S(meta['date'])}, date-note: {S(meta.get('date_meaning', ''))})")
-    _abstract(body, t, labels)
+    _abstract(body, c)
     body.add("", "#outline(depth: 1, indent: 1em)", "#pagebreak()")
-    _studies(body, t)
-    _appraisal(body, t)
-    _dimensions(body, an, labels, label_id, glosses, figures["dimension"])
-    for category in ("practice", "barrier", "outcome"):
-        _category(body, an, category, labels, figures[category])
-    _cerqual(body, t, labels)
-    _implications(body, t, corpus, labels, glosses)
-    _limitations(body, t, meta, extra)
-    _references(body, t)
-    _appendix(body, t, corpus.codebook, extra)
+    _studies(body, c)
+    _appraisal(body, c)
+    for category in ("dimension", "practice", "barrier", "outcome"):
+        _framework(body, c, category)
+    _cerqual(body, c)
+    _implications(body, c)
+    _limitations(body, c)
+    _references(body, c)
+    _appendix(body, c)
     template = resources.files("analysis").joinpath("templates", TEMPLATE).read_text("utf-8")
     return template + "\n// ---- generated from OUT/tables by analysis.report ----\n" + body.text()
 
@@ -862,10 +997,13 @@ def build_report(layout: Layout) -> Path:
          if name in REPORT_TABLES or layout.table(name).exists()}
     extra = _extra_tables(layout)
     _progress("writing figures")
+    names = site_names(corpus.sites)
+    labels = dict(zip(corpus.codebook["code"], corpus.codebook["label_en"]))
     figure_paths = {}
     for category in ("dimension", "practice", "barrier", "outcome"):
         path = layout.figures_dir / f"framework_{category}.svg"
-        fig.save_svg(fig.framework_figure(t["site_code_matrix"], category), path)
+        fig.save_svg(fig.framework_figure(t["site_code_matrix"], category, names=names,
+                                          labels=labels), path)
         figure_paths[category] = "/" + path.relative_to(layout.out).as_posix()
     _progress("generating typst source")
     source = render_source(meta, t, corpus, glosses, figure_paths, extra)
@@ -876,7 +1014,8 @@ def build_report(layout: Layout) -> Path:
     missing = [sid for sid in shown_quotes(t["segments"], corpus.guidance)["segment_id"]
                if sid not in glosses]
     if missing:
-        _progress(f"{len(missing)} quotes lack an English gloss (python -m analysis.report glosses)")
+        _progress(f"{_plural(len(missing), 'quote lacks', 'quotes lack')} an English gloss "
+                  "(python -m analysis.report glosses)")
     _progress(f"wrote {path}")
     return path
 

@@ -48,6 +48,7 @@ SOURCES = Schema("sources", (
 SITES = Schema("sites", (
     Column("site", pattern=SLUG, hint="a lower-case slug"),
     Column("name"),
+    Column("short_name", required=False, optional=True),  # display name ("Musi Banyuasin")
     Column("admin_level", choices=ADMIN_LEVELS),
     Column("parent", required=False),
     Column("province", required=False),

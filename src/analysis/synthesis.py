@@ -28,6 +28,7 @@ CERQUAL = Schema("cerqual", (
     Column("relevance", choices=CONCERN),
     Column("confidence", choices=CONFIDENCE),
     Column("explanation"),
+    Column("judged_sites", required=False, optional=True),  # contributing sites when judged
 ), unique=("finding_id",))
 
 
@@ -72,7 +73,9 @@ def cerqual_summary(findings: pd.DataFrame, segments: pd.DataFrame,
     Computed columns: ``contributing_sites`` (sites with primary segments of the
     finding's codes and valence), ``n_studies`` and ``n_segments`` (adequacy),
     ``disagreeing_sites`` (sites with primary segments of the opposite valence:
-    a coherence flag) and ``n_disagreeing_segments``.
+    a coherence flag) and ``n_disagreeing_segments``; ``to_review`` is True when the
+    contributing sites differ from ``judged_sites``, the ones the judgment was made on
+    (or those are not recorded): the judgment and its explanation are then stale.
     """
     prim = primary(segments)
     rows = []
@@ -92,13 +95,15 @@ def cerqual_summary(findings: pd.DataFrame, segments: pd.DataFrame,
             "methodological_limitations": row.methodological_limitations,
             "coherence": row.coherence, "adequacy": row.adequacy,
             "relevance": row.relevance, "confidence": row.confidence,
-            "explanation": row.explanation,
+            "explanation": row.explanation, "judged_sites": row.judged_sites,
+            "to_review": (sorted(row.judged_sites.split(";")) if row.judged_sites else None)
+            != sorted(agree["site"].unique()),
         })
     return pd.DataFrame(rows, columns=[
         "finding_id", "finding", "codes", "valence", "contributing_sites", "n_studies",
         "n_sites_total", "n_segments", "disagreeing_sites", "n_disagreeing_segments",
         "methodological_limitations", "coherence", "adequacy", "relevance", "confidence",
-        "explanation"])
+        "explanation", "judged_sites", "to_review"])
 
 
 def barrier_training(segments: pd.DataFrame, guidance: pd.DataFrame | None,

@@ -120,6 +120,8 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
         "relevance": "concern (judged)",
         "confidence": "overall: high | moderate | low | very_low",
         "explanation": "why",
+        "judged_sites": "contributing sites the judgment was made on (data/cerqual.csv), ';'-separated",
+        "to_review": "True when the contributing sites differ from judged_sites: judgment to be reviewed",
     }),
     "coder_agreement": ("one row per site with a second coding x level x label: sentence-level "
                         "agreement of the second coder (B) with the kit's coding (A)", {
@@ -249,7 +251,7 @@ def dictionary_markdown() -> str:
 def write_tables(tables: dict[str, pd.DataFrame], layout: Layout,
                  progress: bool = False) -> list:
     written = []
-    total = len(tables) + 2
+    total = len(tables) + 1  # the tables, then the data dictionary (CSV and README) as one step
     for i, (name, table) in enumerate(tables.items(), 1):
         written.append(write_csv(table, layout.table(name)))
         if progress:

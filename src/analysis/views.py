@@ -2,10 +2,16 @@
 
 Notebooks call these functions, one per step, so that a notebook and the PDF
 cannot disagree. :func:`open_corpus` checks the notebook parameters.
+
+Sites are shown by their display name (``short_name`` of ``data/sites.csv``, see
+:func:`site_names`); a metadata field left empty is worded by :func:`missing_wording`
+("not given in the text" when the row's notes say so, "not yet recorded" otherwise),
+the same in the notebooks and the PDF. :func:`styled` is how a notebook shows a table.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +22,12 @@ from analysis import comparison
 from analysis.coding import evidence, primary, segments as segment_table
 from analysis.paths import Layout
 from analysis.sources import Corpus, load_corpus
+
+NOT_GIVEN = "not given in the text"
+NOT_RECORDED = "not yet recorded"
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                "ten", "eleven", "twelve")
 
 EVIDENCE_RANK = {"interview": 0, "observation": 1, "document": 2, "author_claim": 3}
 SECTION_RANK = {"results": 0, "conclusion": 1, "abstract": 2, "method": 3, "background": 4}
@@ -40,10 +52,15 @@ class Analysis:
     def sites(self) -> list[str]:
         return self.corpus.site_ids
 
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Display name of every site (:func:`site_names`)."""
+        return site_names(self.corpus.sites)
+
     def check_site(self, site: str) -> str:
         if site not in self.sites:
-            raise ValueError(f"parameter site: unknown site '{site}' "
-                             f"(sites in {self.corpus.layout.sites_csv}: {', '.join(self.sites)})")
+            raise ParameterError(f"parameter site: unknown site '{site}' (sites in "
+                                 f"{self.corpus.layout.sites_csv.name}: {', '.join(self.sites)})")
         return site
 
     def evidence(self, site: str, code: str) -> pd.DataFrame:
@@ -55,26 +72,82 @@ class Analysis:
         return evidence(self.segments, site, code)
 
 
+class ParameterError(ValueError):
+    """A notebook parameter that names nothing in the data.
+
+    In a notebook (IPython, papermill) it prints as one line, its message, instead of a
+    traceback through the kit's code: IPython calls ``_render_traceback_`` for the lines
+    it shows.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+def site_names(sites: pd.DataFrame) -> dict[str, str]:
+    """Site slug -> the name a reader sees: ``short_name`` of sites.csv, or, while that is
+    empty, the slug with spaces and capitals (``musi_banyuasin`` -> "Musi Banyuasin")."""
+    short = sites["short_name"] if "short_name" in sites else pd.Series("", index=sites.index)
+    return {site: (name.strip() or site.replace("_", " ").title())
+            for site, name in zip(sites["site"], short.fillna(""))}
+
+
+STATE_WORDS = {"not_reported": "-", "practiced": "practised"}
+"""How a cell state reads in British English (the tables keep the data's values)."""
+
+
+def state_word(state: str) -> str:
+    """A framework cell's state as the report and notebooks print it."""
+    return STATE_WORDS.get(state, state.replace("_", " "))
+
+
+def number_word(n: int) -> str:
+    """A count as a word when it is small ("four"), else in digits ("23")."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+
+
+def missing_wording(field: str, notes: str) -> str:
+    """How an empty metadata field reads: "not given in the text" when the row's notes say
+    the text does not give it (a sentence of the notes naming the field and saying "not
+    given", "does not give" or "left empty"), else "not yet recorded" (a new site whose
+    fields nobody has filled in yet)."""
+    word = field.replace("_", " ").lower()
+    singular = word[:-1] if word.endswith("s") and not word.endswith(("ss", "sis")) else word
+    for sentence in re.split(r"(?<=[.;])\s+", notes.lower()):
+        if re.search(rf"\b({re.escape(word)}|{re.escape(singular)})\b", sentence) and re.search(
+                r"not given|does not give|do not give|gives? no|left empty|not named|not stated"
+                r"|\bno\b.*\b(is|are) (named|given|stated)", sentence):
+            return NOT_GIVEN
+    return NOT_RECORDED
+
+
+def or_missing(value: str, field: str, notes: str) -> str:
+    """The field's value, or how its absence reads (:func:`missing_wording`)."""
+    return value if value else missing_wording(field, notes)
+
+
 def open_corpus(data_dir: str | Path = "", out_dir: str | Path = "") -> Analysis:
     """Load and validate the corpus named by notebook parameters (empty: the kit's own)."""
     return Analysis(load_corpus(Layout.of(data_dir or None, out_dir or None)))
 
 
 def study_card(an: Analysis, site: str) -> pd.DataFrame:
-    """One row per field of the site's study card: field, value."""
+    """One row per field of the site's study card: field, value (an empty field worded by
+    :func:`missing_wording`)."""
     an.check_site(site)
     row = an.corpus.sites.set_index("site").loc[site]
+    notes = row.get("notes", "") or ""
+    fields = [("site", an.names[site]), ("office", row["name"])]
+    fields += [(label, or_missing(row[col], col, notes)) for label, col in (
+        ("level", "admin_level"), ("parent", "parent"), ("province", "province"),
+        ("unit studied", "unit_studied"), ("design", "design"), ("methods", "methods"),
+        ("informants", "informants"), ("analysis", "analysis"), ("framework", "framework"))]
     source = an.corpus.sources[(an.corpus.sources["site"] == site)
                                & (an.corpus.sources["kind"] == "case_study")]
-    fields = [("office", row["name"]), ("level", row["admin_level"]), ("parent", row["parent"]),
-              ("province", row["province"]), ("unit studied", row["unit_studied"]),
-              ("design", row["design"]), ("methods", row["methods"]),
-              ("informants", row["informants"]), ("analysis", row["analysis"]),
-              ("framework", row["framework"])]
     for s in source.itertuples():
-        fields += [("source", s.source_id), ("title", s.title),
-                   ("authors", s.authors or "(not given in the text)"),
-                   ("year", s.year or "(not given in the text)")]
+        fields += [("source", s.source_id)]
+        fields += [(col, or_missing(getattr(s, col), col, s.notes))
+                   for col in ("title", "authors", "year", "venue")]
     return pd.DataFrame(fields, columns=["field", "value"])
 
 
@@ -104,7 +177,8 @@ def clearest_quotes(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def site_profile(an: Analysis, site: str, category: str) -> pd.DataFrame:
-    """One row per canonical code of ``category`` the site reports: state, counts, clearest quote."""
+    """One row per canonical code of ``category`` the site reports: code, label, state,
+    n_segments and the clearest quote (whole, line breaks folded) with its segment id."""
     an.check_site(site)
     cells = an.matrix[(an.matrix["site"] == site) & (an.matrix["category"] == category)
                       & (an.matrix["state"] != comparison.NOT_REPORTED)]
@@ -123,15 +197,36 @@ def site_profile(an: Analysis, site: str, category: str) -> pd.DataFrame:
 
 
 def profile_display(an: Analysis, site: str, category: str):
-    """:func:`site_profile` for a notebook: the table, or a sentence when the site reports
-    no primary segment of the category (so a reader never meets an empty table)."""
+    """:func:`site_profile` for a notebook: a styled table (label, state, segments, clearest
+    quote), or a sentence when the site reports no primary segment of the category (so a
+    reader never meets an empty table)."""
     from IPython.display import Markdown
 
     table = site_profile(an, site, category)
     if table.empty:
-        return Markdown(f"*The {site} study reports no {category} code about its own office "
-                        "(cited-secondary segments about other work are not counted).*")
-    return table
+        return Markdown(f"*The {an.names[site]} study reports no {category} code about its own "
+                        "office (segments in which the authors report other studies or places "
+                        "are not counted).*")
+    shown = table.assign(state=table["state"].map(state_word))
+    return styled(shown[["label", "state", "n_segments", "quote", "segment_id"]].rename(
+        columns={"label": category.capitalize(), "state": "State", "n_segments": "Segments",
+                 "quote": "Clearest quote", "segment_id": "Segment"}),
+        uuid=f"profile-{category}")
+
+
+def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2):
+    """A table as a notebook shows it: no index, text left-aligned and wrapped, numbers
+    rounded as in the PDF (``digits`` decimals; whole numbers as they are). The HTML is
+    deterministic (fixed ``uuid``), so nbval can compare it."""
+    table = table.rename(columns=lambda c: c.replace("_", " ").capitalize()
+                         if c == c.lower() else c)  # headers as words: "segment id" -> "Segment id"
+    floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    texts = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    style = (table.style.hide(axis="index").set_uuid(uuid)
+             .format({c: f"{{:.{digits}f}}" for c in floats}, na_rep="")
+             .set_properties(subset=texts, **{"text-align": "left", "white-space": "normal"})
+             .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+    return style
 
 
 def one_line(text: str) -> str:
@@ -149,11 +244,22 @@ def first_reported(an: Analysis, site: str) -> str:
 
 
 def not_reported(an: Analysis, site: str) -> pd.DataFrame:
-    """The canonical codes the site's study does not report, by category."""
+    """The canonical codes the site's study does not report, by category (English labels)."""
     an.check_site(site)
     cells = an.matrix[(an.matrix["site"] == site) & (an.matrix["state"] == comparison.NOT_REPORTED)]
-    return (cells.groupby("category", sort=False)["code"].agg(", ".join)
+    labels = an.corpus.codebook.set_index("code")["label_en"]
+    return (cells.assign(label=cells["code"].map(labels))
+            .groupby("category", sort=False)["label"].agg(", ".join)
             .rename("codes not reported").reset_index())
+
+
+def evidence_display(an: Analysis, site: str, code: str):
+    """The quotes behind one cell, styled for a notebook: whole quotes, line breaks folded."""
+    table = an.evidence(site, code)
+    table = table.assign(quote=table["quote"].map(one_line),
+                         attribution=table["attribution"].map(ATTRIBUTION_WORDS).fillna(
+                             table["attribution"]))
+    return styled(table, uuid=f"evidence-{code}")
 
 
 def memo_points(an: Analysis, site: str, heading: str = "Main points") -> str:
@@ -173,12 +279,24 @@ def memo_points(an: Analysis, site: str, heading: str = "Main points") -> str:
 
 
 def matrix_table(an: Analysis, category: str) -> pd.DataFrame:
-    """Codes x sites of one category, each cell 'state (n)'."""
+    """Codes x sites of one category, each cell 'state (n)' (a dash: not reported).
+
+    Indexed by code, one column per site slug (the report and notebooks rename them
+    with :func:`matrix_display`)."""
     part = an.matrix[an.matrix["category"] == category]
-    cell = part["state"].str.replace("not_reported", "-") + part["n_segments"].map(
+    cell = part["state"].map(state_word) + part["n_segments"].map(
         lambda n: f" ({n})" if n else "")
     wide = part.assign(cell=cell).pivot(index="code", columns="site", values="cell")
     return wide.loc[list(dict.fromkeys(part["code"]))].rename_axis(columns=None)
+
+
+def matrix_display(an: Analysis, category: str):
+    """:func:`matrix_table` for a reader: English labels down, site names across, styled."""
+    wide = matrix_table(an, category)
+    labels = an.corpus.codebook.set_index("code")["label_en"]
+    table = wide.rename(columns=an.names).rename(index=labels).rename_axis(
+        category.capitalize()).reset_index()
+    return styled(table, uuid=f"matrix-{category}")
 
 
 def cooccurrence_top(an: Analysis, n: int = 15) -> pd.DataFrame:
@@ -191,16 +309,50 @@ def cooccurrence_top(an: Analysis, n: int = 15) -> pd.DataFrame:
                              ascending=[False, True, True]).head(n).reset_index(drop=True)
 
 
+def cooccurrence_display(an: Analysis, n: int = 15):
+    """:func:`cooccurrence_top` for a reader: labels and site names, styled."""
+    top = cooccurrence_top(an, n)
+    labels = an.corpus.codebook.set_index("code")["label_en"]
+    table = pd.DataFrame({
+        "Code": top["code_a"].map(labels), "Coded together with": top["code_b"].map(labels),
+        "Overlapping passages": top["n_overlaps"], "Sites": top["n_sites"],
+        "Where": top["sites"].map(lambda v: ", ".join(an.names[s] for s in v.split(", ")))})
+    return styled(table, uuid="cooccurrence")
+
+
 def similarity_wide(an: Analysis) -> pd.DataFrame:
-    """Sites x sites Jaccard similarity over reported canonical codes."""
+    """Sites x sites Jaccard similarity over reported canonical codes (site names)."""
     sim = comparison.site_similarity(an.matrix)
     return sim.pivot(index="site_a", columns="site_b", values="jaccard").rename_axis(
-        index=None, columns=None)
+        index=None, columns=None).rename(index=an.names, columns=an.names)
+
+
+def similarity_display(an: Analysis):
+    """:func:`similarity_wide`, styled: the site in the first column, two decimals."""
+    wide = similarity_wide(an).astype(float)
+    return styled(wide.rename_axis("Site").reset_index(), uuid="similarity")
 
 
 def prevalence(an: Analysis) -> pd.DataFrame:
     """Per canonical code: share of segments and of sites, with Wilson 95% intervals."""
     return comparison.code_prevalence(an.segments, an.matrix)
+
+
+def prevalence_display(an: Analysis):
+    """:func:`prevalence` for a reader: label, segments and sites with their intervals."""
+    table = prevalence(an)
+    labels = an.corpus.codebook.set_index("code")["label_en"]
+    shown = pd.DataFrame({
+        "Category": table["category"], "Code": table["code"].map(labels),
+        "Segments": table["n_segments"],
+        "Share of segments": table["share_segments"].astype(float),
+        "95% interval": [f"{lo:.2f} to {hi:.2f}" for lo, hi in
+                         zip(table["seg_ci_low"].astype(float), table["seg_ci_high"].astype(float))],
+        "Sites": table["n_sites"],
+        "Sites' 95% interval": [f"{lo:.2f} to {hi:.2f}" for lo, hi in
+                                zip(table["site_ci_low"].astype(float),
+                                    table["site_ci_high"].astype(float))]})
+    return styled(shown, uuid="prevalence")
 
 
 def small_n_statement(an: Analysis) -> str:
@@ -211,14 +363,21 @@ def small_n_statement(an: Analysis) -> str:
     low_all, high_all = proportion_confint(n, n, method="wilson")
     low_one, high_one = proportion_confint(1, n, method="wilson")
     return (
-        f"With {n} cases, a code reported by all {n} sites has a Wilson 95% interval of "
-        f"{low_all:.2f} to {high_all:.2f} for the share of comparable offices that would "
-        f"report it, and a code reported by one site {low_one:.2f} to {high_one:.2f}. "
-        "The intervals over segments are narrower, but segments are not independent: "
-        "one study contributes many segments, and abstracts and conclusions restate "
-        "results. Counts describe how much each study says, not how common a practice "
-        "is in Indonesian local government. The cases were not sampled to represent "
-        "offices; no test of difference between sites is meaningful here, and none is made.")
+        f"With {number_word(n)} cases, a code reported by all {number_word(n)} sites has a "
+        f"Wilson 95% interval of {low_all:.2f} to {high_all:.2f} for the share of comparable "
+        f"offices that would report it, and a code reported by one site {low_one:.2f} to "
+        f"{high_one:.2f}. The intervals over segments are narrower, but segments are not "
+        "independent: one study contributes many segments, and abstracts and conclusions "
+        "restate results. Counts describe how much each study says, not how common a practice "
+        "is in Indonesian local government. The cases were not sampled to represent offices; "
+        "no test of difference between sites is meaningful here, and none is made.")
+
+
+def small_n_display(an: Analysis):
+    """:func:`small_n_statement` as Markdown (a paragraph, not monospace output)."""
+    from IPython.display import Markdown
+
+    return Markdown(small_n_statement(an))
 
 
 def evidence_for_code(an: Analysis, code: str) -> pd.DataFrame:
@@ -228,3 +387,14 @@ def evidence_for_code(an: Analysis, code: str) -> pd.DataFrame:
     table["quote"] = table["quote"].map(one_line)
     return table[["site", "segment_id", "valence", "attribution", "evidence", "section",
                   "start", "end", "quote"]]
+
+
+def evidence_for_code_display(an: Analysis, code: str):
+    """:func:`evidence_for_code` for a reader: site names, whole quotes, styled."""
+    table = evidence_for_code(an, code)
+    table["site"] = table["site"].map(an.names)
+    table["attribution"] = table["attribution"].map(ATTRIBUTION_WORDS).fillna(table["attribution"])
+    return styled(table, uuid=f"evidence-{code}")
+
+
+ATTRIBUTION_WORDS = {"primary": "about the site", "cited_secondary": "about other work (cited)"}

@@ -190,9 +190,25 @@ def test_a_missing_empty_or_non_utf8_text_is_refused(corpus_dir, tmp_path, conte
 
 def test_an_admin_level_outside_the_schema_is_refused(corpus_dir):
     layout, text = corpus_dir
-    with pytest.raises(InputError, match="'provinsi' is not allowed") as err:
-        add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": "provinsi"})
+    with pytest.raises(InputError, match="'rukun_tetangga' is not allowed") as err:
+        add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": "Rukun Tetangga"})
     assert err.value.column == "admin_level"
+    assert "kecamatan" in str(err.value) and "sekretariat_daerah" in str(err.value)
+
+
+@pytest.mark.parametrize("given, stored", [
+    ("kecamatan", "kecamatan"), ("kelurahan", "kelurahan"), ("desa", "desa"),
+    ("distrik", "distrik"), ("kabupaten", "kabupaten"), ("kota", "kota"),
+    ("provinsi", "provinsi"), ("dinas", "dinas"), ("badan", "badan"),
+    ("sekretariat_daerah", "sekretariat_daerah"), ("Sekretariat Daerah", "sekretariat_daerah"),
+    ("sekretariat-daerah", "sekretariat_daerah"), ("setda", "sekretariat_daerah"),
+])
+def test_the_indonesian_units_a_study_may_concern_are_accepted_as_admin_levels(
+        corpus_dir, given, stored):
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": given})
+    assert rows(layout.sites_csv)[-1]["admin_level"] == stored
+    assert load_corpus(layout).sites.set_index("site").loc["gamma", "admin_level"] == stored
 
 
 @pytest.mark.parametrize("field, option", [("name", "--name"), ("admin_level", "--admin-level"),

@@ -18,8 +18,7 @@ What the extraction does, in this order (``docs/new_site.md``, "From a PDF"):
 1. **Lines.** PDFium's ``\\r\\n`` line ends become ``\\n``; spaces and tabs at line ends
    are dropped; the text is put in Unicode NFC and the typographic ligatures
    (U+FB00-U+FB06) are spelt out (``ﬁ`` -> ``fi``), so that words match; other control
-   characters are dropped (PDFium's U+0002, a hyphen it generated at a line end,
-   becomes ``-``).
+   characters are dropped.
 2. **Running headers and footers.** A line among the first or last
    :data:`EDGE_LINES` non-blank lines of a page that recurs, digits aside, on at least
    half of the pages (and on at least :data:`MIN_PAGES_FOR_RUNNING` pages) is a
@@ -28,8 +27,9 @@ What the extraction does, in this order (``docs/new_site.md``, "From a PDF"):
 3. **Page breaks.** Pages are joined by a line holding only a form feed (U+000C), the
    convention of ``pdftotext``: page *n* begins after the *(n-1)*-th form feed, so a
    quote can be cited by page.
-4. **Hyphenation** at line ends is kept as printed (``peme-\\nrintah``): the quote stays
-   what the page shows, and the suggestion matcher joins such words
+4. **Hyphenation** at line ends is kept as printed (``peme-\\nrintah``): PDFium marks
+   such a hyphen (U+FFFE) and joins the halves; the hyphen and line end are put back, so
+   the quote stays what the page shows, and the suggestion matcher joins such words
    (:func:`analysis.autocode.words`).
 
 A PDF without a text layer (a scan) is refused: OCR it first.
@@ -90,14 +90,17 @@ class Extraction:
 def clean_line(line: str) -> str:
     """One extracted line in NFC, ligatures spelt out, control characters dropped, no
     white space at its end."""
-    line = unicodedata.normalize("NFC", line.replace("\x02", "-"))
+    line = unicodedata.normalize("NFC", line)
     for ligature, letters in LIGATURES.items():
         line = line.replace(ligature, letters)
     return _CONTROL.sub("", line).rstrip(" \t")
 
 
 def page_lines(raw: str) -> list[str]:
-    """The lines of one page's extracted text (any line end), cleaned."""
+    """The lines of one page's extracted text (any line end), cleaned. PDFium's marks of a
+    hyphen at a line end (U+FFFE, in older versions U+0002), after which it joins the
+    word's halves, become the printed hyphen and line end again."""
+    raw = re.sub("[\ufffe\x02]", "-\n", raw)
     return [clean_line(line) for line in re.split(r"\r\n|\r|\n", raw)]
 
 

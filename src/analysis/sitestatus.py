@@ -68,8 +68,10 @@ def _names_field(notes: str, name: str) -> bool:
 
 
 def empty_fields(row: dict[str, str], fields: tuple[str, ...]) -> list[str]:
-    """The fields of a row that are empty and not named in its notes."""
+    """The fields of a row that are empty and not named in its notes (new-site's
+    placeholder notes, which name every field to fill, excuse none)."""
     notes = row.get("notes", "")
+    notes = "" if PLACEHOLDER in notes else notes
     return [f for f in fields if not row.get(f, "").strip() and not _names_field(notes, f)]
 
 

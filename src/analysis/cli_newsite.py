@@ -80,11 +80,16 @@ def extraction_lines(extraction) -> list[str]:
                         "exit 0 when complete, else exit 1")
 def _site_status(p):
     p.add_argument("slug", help="the site's slug")
+    p.add_argument("--csv", action="store_true", help="print the items as CSV (kind, where, "
+                                                      "what), for scripts")
 
     def run(args):
         from analysis.sitestatus import site_status
 
         items = site_status(layout_of(args), args.slug)
+        if args.csv:
+            sys.stdout.write(items.to_csv(index=False, lineterminator="\n"))
+            return 1 if len(items) else 0
         if items.empty:
             print(f"{args.slug}: nothing to do")
             return 0

@@ -16,7 +16,9 @@ where there is one) and ``what``.
    ``casp_questions.csv``.
 4. ``memo`` -- no coding memo ``<site>.md`` in :attr:`analysis.paths.Layout.memo_dir`:
    ``docs/coding/`` beside the data folder (for ``--data DIR``: ``DIR/../docs/coding``),
-   the folder the site notebook reads its ``## Main points`` from.
+   the folder the site notebook reads its ``## Main points`` from; and each results or
+   conclusion paragraph without accepted coding whose first three words the memo does
+   not quote (the convention: the memo says why a paragraph is not coded).
 5. ``glosses`` -- quotes of the site the report shows without an English gloss
    (:func:`analysis.report.needed_glosses`).
 6. ``cerqual`` -- CERQual findings whose judgment needs review for this site: when
@@ -122,12 +124,20 @@ def appraisal_items(layout: Layout, site: str) -> list[dict[str, str]]:
     return []
 
 
-def memo_items(layout: Layout, site: str) -> list[dict[str, str]]:
+def memo_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:
     path = layout.memo_dir / f"{site}.md"
     if not path.exists():
         return [_item("memo", str(path), "no coding memo (its '## Main points' section is "
                       "shown in the site notebook)")]
-    return []
+    from analysis.coverage import paragraph_table
+
+    memo = " ".join(path.read_text(encoding="utf-8").split())
+    paragraphs = paragraph_table(corpus)
+    uncoded = paragraphs[(paragraphs["site"] == site) & ~paragraphs["coded"]]
+    return [_item("memo", str(path), f"uncoded {r.section} paragraph at offset {r.start} "
+                  f"('{r.first_words}') is not explained in the memo (quote its first three "
+                  "words and say why it is not coded)")
+            for r in uncoded.itertuples() if " ".join(r.first_words.split()[:3]) not in memo]
 
 
 def gloss_items(layout: Layout, site: str) -> list[dict[str, str]]:
@@ -217,7 +227,7 @@ def site_status(layout: Layout, site: str) -> pd.DataFrame:
     corpus = dataclasses.replace(full, coding=accepted.reset_index(drop=True))
     name = str(full.sites.set_index("site").loc[site, "name"])
     items = (metadata_items(layout, corpus, site) + suggestion_items(layout, full.coding, site)
-             + appraisal_items(layout, site) + memo_items(layout, site)
+             + appraisal_items(layout, site) + memo_items(layout, corpus, site)
              + gloss_items(layout, site) + cerqual_items(layout, corpus, site, name)
              + notebook_items(layout, site, name))
     return pd.DataFrame(items, columns=COLUMNS)

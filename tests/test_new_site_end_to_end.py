@@ -215,3 +215,5 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
                     "--nbval-current-env", "--nbval-sanitize-with", "notebooks/sanitize.cfg",
                     *TEST_FILES, ok=(0, 1))
     assert tests.returncode == 0, tests.stdout[-6000:]
+    summary = tests.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary

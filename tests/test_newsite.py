@@ -535,3 +535,18 @@ def test_new_site_help_names_every_admin_level(capsys):
         main(["new-site", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert all(level in help_text for level in ADMIN_LEVELS)
+
+
+def test_a_suggested_sentence_across_a_page_break_reads_back_with_its_form_feed(corpus_dir,
+                                                                                tmp_path):
+    from test_pdftext import make_pdf
+
+    layout, _ = corpus_dir
+    pdf = make_pdf(tmp_path, ["= HASIL DAN PEMBAHASAN\nKepala kantor selalu",
+                              "terbuka kepada pegawai. Sarana kantor masih terbatas."],
+                   running=False)
+    add_site(layout, "gamma", pdf, **SITE_ARGS)
+    sheet = read_table(layout.coding_csv("gamma"), CODING)
+    quotes = set(sheet.loc[sheet["code"] == "openness", "quote"])
+    assert quotes == {"Kepala kantor selalu\n\f\nterbuka kepada pegawai."}
+    assert "gamma" in set(load_corpus(layout, accepted_only=False).coding["site"])

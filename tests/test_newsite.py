@@ -469,7 +469,9 @@ def test_site_status_lists_what_a_new_site_lacks(corpus_dir, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "[metadata]" in out and "new-site's placeholder" in out
-    assert "'province' is empty" in out and "'title' is empty" in out
+    assert "the notes do not say why: parent, province, design, methods, informants, " \
+        "analysis, framework (" in out
+    assert "the notes do not say why: title, authors, year, venue (" in out
     assert "[suggestions]" in out and "not yet reviewed" in out
     assert f"[memo] {layout.memo_dir / 'gamma.md'}" in out
     assert out.rstrip().endswith("thing(s) to do")
@@ -550,3 +552,23 @@ def test_a_suggested_sentence_across_a_page_break_reads_back_with_its_form_feed(
     quotes = set(sheet.loc[sheet["code"] == "openness", "quote"])
     assert quotes == {"Kepala kantor selalu\n\f\nterbuka kepada pegawai."}
     assert "gamma" in set(load_corpus(layout, accepted_only=False).coding["site"])
+
+
+def test_site_status_asks_the_memo_to_explain_each_uncoded_results_paragraph(corpus_dir):
+    from analysis.sitestatus import site_status
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    layout.memo_dir.mkdir(parents=True, exist_ok=True)
+    memo = layout.memo_dir / "gamma.md"
+    memo.write_text("# Gamma\n\n## Main points\n\nNothing coded yet.\n", encoding="utf-8")
+    items = site_status(layout, "gamma")
+    listed = items.loc[items["kind"] == "memo", "what"].tolist()
+    assert listed and all(w.startswith("uncoded ") for w in listed)
+    assert "uncoded results paragraph at offset" in listed[0]
+    assert "('Kepala kantor memberi arahan" in listed[0]
+    openings = [" ".join(w.split("('", 1)[1].split()[:3]) for w in listed]
+    memo.write_text(memo.read_text() + "".join(f"\n'{o}': not coded yet.\n" for o in openings),
+                    encoding="utf-8")
+    items = site_status(layout, "gamma")
+    assert items.loc[items["kind"] == "memo"].empty

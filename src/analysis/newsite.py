@@ -262,11 +262,11 @@ def section_map_for(text: str, source_id: str, language: str) -> tuple[pd.DataFr
 def no_suggestion_reason(text: str, source_id: str, terms: pd.DataFrame, language: str,
                          section_map: pd.DataFrame, has_lexicon: bool) -> str:
     """Why a text got no suggestion, in one sentence."""
+    if terms.empty and not has_lexicon:
+        return ("there are no terms to match: the corpus has no lexicon.csv and no term was "
+                "learned from its accepted coding")
     if terms.empty:
-        return ("there are no terms to match: the corpus has no lexicon.csv"
-                if not has_lexicon else "lexicon.csv has no term") + \
-            (" and no site has accepted coding to learn terms from"
-             if not has_lexicon else f" in language '{language}' and none was learned")
+        return f"lexicon.csv has no term in language '{language}' and none was learned"
     units = autocode.sentence_units(text, source_id, section_map, language)
     eligible = units[units["section"].isin(autocode.SUGGEST_SECTIONS)
                      & ~units["heading"].astype(bool)]

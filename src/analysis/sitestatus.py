@@ -89,10 +89,11 @@ def metadata_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:
             if PLACEHOLDER in row.get("notes", ""):
                 items.append(_item("metadata", where, f"notes still hold new-site's placeholder "
                                    f"('{PLACEHOLDER} ...'): say what the text does not give"))
-            for name in empty_fields(row, fields):
-                items.append(_item("metadata", where, f"'{name}' is empty and the notes do "
-                                   "not say why (fill it from the text, or say in notes that "
-                                   "the text does not give it)"))
+            empty = empty_fields(row, fields)
+            if empty:
+                items.append(_item("metadata", where, f"empty, and the notes do not say why: "
+                                   f"{', '.join(empty)} (fill each from the text, or name it "
+                                   "in notes as not given in the text)"))
     return items
 
 

@@ -8,10 +8,10 @@ the text came from.
 
 The PDF library is **pypdfium2**: Python bindings to PDFium, the PDF engine of
 Chromium, maintained and released with binary wheels for Linux, macOS and Windows
-(BSD-3-Clause / Apache-2.0). Its text extraction copes with the fonts and broken
-files of journal PDFs as a browser does, and it is an order of magnitude faster than
-a pure-Python parser; pypdf gives the same text on simple files but is slower and
-misses word spaces on some layouts.
+(BSD-3-Clause / Apache-2.0). It reads the fonts and damaged files of real journal PDFs
+as a browser does, it marks a hyphen it finds at a line end (so the printed hyphen
+can be kept), and it is fast: on a 40-page PDF made with typst it extracted every page
+in 0.05 s against 0.54 s for the pure-Python pypdf, with the same words.
 
 What the extraction does, in this order (``docs/new_site.md``, "From a PDF"):
 

@@ -18,7 +18,7 @@ from analysis.errors import InputError
 from analysis.newsite import add_site
 from analysis.paths import ROOT, Layout
 from analysis.schema import read_table
-from analysis.sources import CODING, SITES, load_corpus
+from analysis.sources import CODING, SITES, SOURCES, load_corpus
 from analysis.tables import compute_tables
 from conftest import csv_text
 
@@ -190,9 +190,25 @@ def test_a_missing_empty_or_non_utf8_text_is_refused(corpus_dir, tmp_path, conte
 
 def test_an_admin_level_outside_the_schema_is_refused(corpus_dir):
     layout, text = corpus_dir
-    with pytest.raises(InputError, match="'provinsi' is not allowed") as err:
-        add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": "provinsi"})
+    with pytest.raises(InputError, match="'rukun_tetangga' is not allowed") as err:
+        add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": "Rukun Tetangga"})
     assert err.value.column == "admin_level"
+    assert "kecamatan" in str(err.value) and "sekretariat_daerah" in str(err.value)
+
+
+@pytest.mark.parametrize("given, stored", [
+    ("kecamatan", "kecamatan"), ("kelurahan", "kelurahan"), ("desa", "desa"),
+    ("distrik", "distrik"), ("kabupaten", "kabupaten"), ("kota", "kota"),
+    ("provinsi", "provinsi"), ("dinas", "dinas"), ("badan", "badan"),
+    ("sekretariat_daerah", "sekretariat_daerah"), ("Sekretariat Daerah", "sekretariat_daerah"),
+    ("sekretariat-daerah", "sekretariat_daerah"), ("setda", "sekretariat_daerah"),
+])
+def test_the_indonesian_units_a_study_may_concern_are_accepted_as_admin_levels(
+        corpus_dir, given, stored):
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **{**SITE_ARGS, "admin_level": given})
+    assert rows(layout.sites_csv)[-1]["admin_level"] == stored
+    assert load_corpus(layout).sites.set_index("site").loc["gamma", "admin_level"] == stored
 
 
 @pytest.mark.parametrize("field, option", [("name", "--name"), ("admin_level", "--admin-level"),
@@ -270,15 +286,15 @@ def test_suggestion_terms_lists_lexicon_and_learned_terms(corpus_dir, capsys):
     assert ["openness", "lexicon", "terbuka", "buka", 1] in table.values.tolist()
 
 
-# ------------------------------------------------------------------- a fifth site, end to end
+# ------------------------------------------------------------------- one more site, end to end
 
 KIT_DATA = ROOT / "data"
 
 
 @pytest.mark.skipif(not (KIT_DATA / "corpus.csv").exists() or not any(
     (KIT_DATA / "coding").glob("*.csv")), reason="the kit's data is not there yet")
-def test_a_fifth_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_path):
-    """The kit's four sites plus a fifth from new-site, with nothing accepted yet: the tables,
+def test_a_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_path):
+    """The kit's sites plus one more from new-site, with nothing accepted yet: the tables,
     the site notebook (one kernel) and the PDF take it in with no code change."""
     pytest.importorskip("papermill")
     from analysis.notebooks import SITE_NOTEBOOK, execute
@@ -287,21 +303,23 @@ def test_a_fifth_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_
 
     layout = Layout(tmp_path / "data", tmp_path / "reports")
     shutil.copytree(KIT_DATA, layout.data)
+    known = set(load_corpus(layout).sites["site"])
+    slug = next(s for s in (f"gamma{i or ''}" for i in range(len(known) + 1)) if s not in known)
     text = tmp_path / "gamma.txt"
     text.write_bytes(NEW_TEXT.encode("utf-8"))
-    add_site(layout, "gamma", text, **SITE_ARGS)
+    add_site(layout, slug, text, **SITE_ARGS)
 
     build_tables(layout)
     matrix = pd.read_csv(layout.table("site_code_matrix"), keep_default_na=False)
-    assert matrix["site"].nunique() == 5
-    assert set(matrix.loc[matrix["site"] == "gamma", "state"]) == {"not_reported"}
+    assert matrix["site"].nunique() == len(known) + 1
+    assert set(matrix.loc[matrix["site"] == slug, "state"]) == {"not_reported"}
     studies = pd.read_csv(layout.table("studies"), keep_default_na=False)
     assert "Kantor Camat Gamma" in set(studies["name"])
     evaluation = pd.read_csv(layout.table("autocode_eval"), keep_default_na=False)
-    assert "gamma" not in set(evaluation["held_out_site"])  # no hand coding to compare with
+    assert slug not in set(evaluation["held_out_site"])  # no hand coding to compare with
 
-    notebook = layout.notebooks_dir / "gamma.ipynb"
-    execute(SITE_NOTEBOOK, notebook, {"site": "gamma", "data_dir": str(layout.data),
+    notebook = layout.notebooks_dir / f"{slug}.ipynb"
+    execute(SITE_NOTEBOOK, notebook, {"site": slug, "data_dir": str(layout.data),
                                       "out_dir": str(layout.out)})
     assert "Kantor Camat Gamma" in notebook.read_text(encoding="utf-8")
 
@@ -312,3 +330,245 @@ def test_a_fifth_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_
                      for i in range(len(doc)))
     assert "Kantor Camat Gamma" in words
     assert "Evaluation of automatic coding suggestions" in words
+
+
+# ------------------------------------------------------------------- from a PDF or a .docx
+
+def test_a_pdf_is_stored_as_its_extraction_with_the_pdf_checksum_beside_it(corpus_dir, tmp_path):
+    from test_pdftext import PAGES, make_pdf
+
+    layout, _ = corpus_dir
+    pdf = make_pdf(tmp_path, PAGES, name="Gamma Study.pdf")
+    before = read_table(layout.sources_csv, SOURCES)
+    result = add_site(layout, "gamma", pdf, **SITE_ARGS)
+    raw = (layout.raw_dir / "gamma.txt").read_bytes()
+    assert raw == result.extraction.data and b"Halaman" not in raw and b"\f" in raw
+    sources = read_table(layout.sources_csv, SOURCES)
+    row = sources.set_index("source_id").loc["gamma"]
+    assert row["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert row["origin_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert row["origin_file"] == "Gamma Study.pdf"
+    kept = sources[sources["source_id"] != "gamma"].drop(columns="_line")
+    assert kept.equals(before.drop(columns="_line"))  # old rows: same values, origin empty
+    assert result.n_suggestions > 0
+
+
+def test_the_command_says_what_it_extracted_and_removed(corpus_dir, tmp_path, capsys):
+    from test_pdftext import PAGES, make_pdf
+
+    layout, _ = corpus_dir
+    pdf = make_pdf(tmp_path, PAGES)
+    assert main(["new-site", "gamma", str(pdf), "--data", str(layout.data), "--name", "x",
+                 "--admin-level", "kecamatan", "--unit", "y"]) == 0
+    out = capsys.readouterr().out
+    assert "extracted the text of study.pdf" in out and "3 pages" in out
+    assert "removed running headers/footers: 'Jurnal Administrasi Publik Vol. 3'" in out
+
+
+def test_a_scanned_pdf_is_refused_and_nothing_is_written(corpus_dir, tmp_path, capsys):
+    typst = pytest.importorskip("typst")
+    layout, _ = corpus_dir
+    source = tmp_path / "scan.typ"
+    source.write_text("#rect(width: 5cm, height: 3cm, fill: gray)\n", encoding="utf-8")
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(typst.compile(str(source)))
+    before = snapshot(layout.data)
+    code = main(["new-site", "gamma", str(pdf), "--data", str(layout.data), "--name", "x",
+                 "--admin-level", "kota", "--unit", "y"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "no text layer" in err
+    assert snapshot(layout.data) == before
+
+
+# --------------------------------------------------------- never silently empty suggestions
+
+NO_RESULTS_HEADING = ("Abstract\nThis study describes an office.\n\n"
+                      "Temuan Lapangan\nKepala kantor selalu terbuka kepada pegawai. "
+                      "Sarana kantor masih terbatas.\n")
+
+
+def test_without_a_results_heading_suggestions_are_made_over_the_whole_text(corpus_dir,
+                                                                              tmp_path, capsys):
+    layout, _ = corpus_dir
+    text = tmp_path / "plain.txt"
+    text.write_text(NO_RESULTS_HEADING, encoding="utf-8")
+    # guessed from the headings alone, everything after 'Abstract' would be abstract_en
+    from analysis.autocode import guess_sections
+    assert "results" not in set(guess_sections(NO_RESULTS_HEADING, "gamma")["section"])
+    assert main(["new-site", "gamma", str(text), "--data", str(layout.data), "--name", "x",
+                 "--admin-level", "kota", "--unit", "y"]) == 0
+    out = capsys.readouterr().out
+    assert "no results heading recognised" in out and "over the whole text" in out
+    smap = rows(layout.sections_csv("gamma"))
+    assert [(r["section"], r["start"], r["end"]) for r in smap] == \
+        [("results", "0", str(len(NO_RESULTS_HEADING)))]
+    codes = set(read_table(layout.coding_csv("gamma"), CODING)["code"])
+    assert {"openness", "infrastructure"} <= codes
+
+
+def test_a_run_with_no_suggestion_says_why(corpus_dir, tmp_path, capsys):
+    layout, _ = corpus_dir
+    text = tmp_path / "plain.txt"
+    text.write_text("HASIL\nPenelitian ini membahas anggaran daerah tahun berjalan.\n",
+                    encoding="utf-8")
+    assert main(["new-site", "gamma", str(text), "--data", str(layout.data), "--name", "x",
+                 "--admin-level", "kota", "--unit", "y"]) == 0
+    out = capsys.readouterr().out
+    assert "suggestions: none, because none of the 1 sentences in abstract/results/conclusion" \
+        in out
+
+
+def test_with_no_terms_at_all_the_reason_names_the_missing_lexicon(corpus_dir, tmp_path):
+    layout, text = corpus_dir
+    layout.lexicon_csv.unlink()
+    for sheet in layout.coding_dir.glob("*.csv"):
+        sheet.write_text(sheet.read_text().splitlines()[0] + "\n", encoding="utf-8")
+    result = add_site(layout, "gamma", text, **SITE_ARGS)
+    assert result.n_suggestions == 0 and "no lexicon.csv" in result.why_none
+
+
+# ------------------------------------------------------------------- provenance of suggestions
+
+def _accept_all(layout: Layout, site: str) -> None:
+    sheet = read_table(layout.coding_csv(site), CODING).drop(columns="_line")
+    sheet["status"] = "accepted"
+    sheet.to_csv(layout.coding_csv(site), index=False, lineterminator="\n")
+
+
+def test_an_accepted_suggestion_keeps_its_origin(corpus_dir):
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    assert set(read_table(layout.coding_csv("gamma"), CODING)["origin"]) == {"suggested"}
+    _accept_all(layout, "gamma")
+    coding = load_corpus(layout).coding
+    gamma = coding[coding["site"] == "gamma"]
+    assert len(gamma) and set(gamma["origin"]) == {"suggested"}
+    assert set(coding.loc[coding["site"] != "gamma", "origin"]) == {""}  # hand coding
+
+
+def test_the_evaluation_leaves_accepted_suggestions_out(corpus_dir):
+    from analysis.autocode import leave_one_site_out
+
+    layout, text = corpus_dir
+    before = leave_one_site_out(load_corpus(layout))
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    _accept_all(layout, "gamma")
+    corpus = load_corpus(layout)
+    assert "gamma" in set(corpus.coding["site"])
+    after = leave_one_site_out(corpus)
+    assert "gamma" not in set(after["held_out_site"])
+    assert after.equals(before)  # neither gold nor training: as if gamma had no coding
+
+
+# --------------------------------------------------------------------------- site-status
+
+def test_site_status_lists_what_a_new_site_lacks(corpus_dir, capsys):
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    code = main(["site-status", "gamma", "--data", str(layout.data)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "[metadata]" in out and "new-site's placeholder" in out
+    assert "the notes do not say why: parent, province, design, methods, informants, " \
+        "analysis, framework (" in out
+    assert "the notes do not say why: title, authors, year, venue (" in out
+    assert "[suggestions]" in out and "not yet reviewed" in out
+    assert f"[memo] {layout.memo_dir / 'gamma.md'}" in out
+    assert out.rstrip().endswith("thing(s) to do")
+
+
+def test_site_status_says_nothing_to_do_once_everything_is_done(corpus_dir, capsys):
+    from analysis.sitestatus import SITE_FIELDS, SOURCE_FIELDS
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    _accept_all(layout, "gamma")
+    for path, fields, key in ((layout.sites_csv, SITE_FIELDS, "site"),
+                              (layout.sources_csv, SOURCE_FIELDS, "source_id")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        mine = table[key] == "gamma"
+        for name in fields:
+            if name != "year":
+                table.loc[mine & (table[name] == ""), name] = f"{name} from the text"
+        table.loc[mine, "notes"] = "Year not given in the text." if key == "source_id" else ""
+        table.to_csv(path, index=False, lineterminator="\n")
+    layout.memo_dir.mkdir(parents=True, exist_ok=True)
+    (layout.memo_dir / "gamma.md").write_text("# Gamma\n\n## Main points\n\nx\n")
+    assert main(["site-status", "gamma", "--data", str(layout.data)]) == 1
+    assert "[glosses]" in capsys.readouterr().out
+    from analysis.report import needed_glosses
+    needed = needed_glosses(layout)
+    layout.glosses_csv.write_text(csv_text(["segment_id", "gloss_en"], [
+        [sid, f"gloss of {sid}"] for sid in needed.loc[needed["site"] == "gamma", "segment_id"]]),
+        encoding="utf-8")
+    code = main(["site-status", "gamma", "--data", str(layout.data)])
+    assert (code, capsys.readouterr().out) == (0, "gamma: nothing to do\n")
+
+
+def test_site_status_lists_cerqual_findings_the_site_now_contributes_to(corpus_dir):
+    from analysis.sitestatus import site_status
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    _accept_all(layout, "gamma")
+    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
+              "coherence", "adequacy", "relevance", "confidence", "explanation"]
+    judged = ["minor"] * 4 + ["low"]
+    layout.cerqual_csv.write_text(csv_text(header, [
+        ["F1", "Leaders are open.", "openness", "positive", *judged, "Alpha reports it."],
+        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *judged,
+         "Beta reports it; so does Gamma."]]), encoding="utf-8")
+    items = site_status(layout, "gamma")
+    cerqual = items[items["kind"] == "cerqual"]
+    assert cerqual["what"].str.startswith("F1:").tolist() == [True]
+    assert cerqual["where"].tolist() == [f"{layout.cerqual_csv}:2"]
+
+
+def test_site_status_of_an_unknown_site_names_the_known_ones(corpus_dir, capsys):
+    layout, _ = corpus_dir
+    assert main(["site-status", "delta", "--data", str(layout.data)]) == 1
+    assert "unknown site 'delta' (known: alpha, beta)" in capsys.readouterr().err
+
+
+def test_new_site_help_names_every_admin_level(capsys):
+    from analysis.sources import ADMIN_LEVELS
+
+    with pytest.raises(SystemExit):
+        main(["new-site", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert all(level in help_text for level in ADMIN_LEVELS)
+
+
+def test_a_suggested_sentence_across_a_page_break_reads_back_with_its_form_feed(corpus_dir,
+                                                                                tmp_path):
+    from test_pdftext import make_pdf
+
+    layout, _ = corpus_dir
+    pdf = make_pdf(tmp_path, ["= HASIL DAN PEMBAHASAN\nKepala kantor selalu",
+                              "terbuka kepada pegawai. Sarana kantor masih terbatas."],
+                   running=False)
+    add_site(layout, "gamma", pdf, **SITE_ARGS)
+    sheet = read_table(layout.coding_csv("gamma"), CODING)
+    quotes = set(sheet.loc[sheet["code"] == "openness", "quote"])
+    assert quotes == {"Kepala kantor selalu\n\f\nterbuka kepada pegawai."}
+    assert "gamma" in set(load_corpus(layout, accepted_only=False).coding["site"])
+
+
+def test_site_status_asks_the_memo_to_explain_each_uncoded_results_paragraph(corpus_dir):
+    from analysis.sitestatus import site_status
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    layout.memo_dir.mkdir(parents=True, exist_ok=True)
+    memo = layout.memo_dir / "gamma.md"
+    memo.write_text("# Gamma\n\n## Main points\n\nNothing coded yet.\n", encoding="utf-8")
+    items = site_status(layout, "gamma")
+    listed = items.loc[items["kind"] == "memo", "what"].tolist()
+    assert listed and all(w.startswith("uncoded ") for w in listed)
+    assert "uncoded results paragraph at offset" in listed[0]
+    assert "('Kepala kantor memberi arahan" in listed[0]
+    openings = [" ".join(w.split("('", 1)[1].split()[:3]) for w in listed]
+    memo.write_text(memo.read_text() + "".join(f"\n'{o}': not coded yet.\n" for o in openings),
+                    encoding="utf-8")
+    items = site_status(layout, "gamma")
+    assert items.loc[items["kind"] == "memo"].empty

@@ -49,6 +49,7 @@ sentence level per category (:func:`analysis.agreement.sentence_agreement`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -867,6 +868,14 @@ def _statistics(counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def hand_coded(coding: pd.DataFrame) -> pd.DataFrame:
+    """The coded segments a researcher made by hand: rows whose ``origin`` is
+    ``suggested`` (made by new-site, then accepted) are left out."""
+    if "origin" not in coding.columns:
+        return coding
+    return coding[coding["origin"] != "suggested"].reset_index(drop=True)
+
+
 def leave_one_site_out(corpus) -> pd.DataFrame:
     """Leave-one-site-out evaluation of the suggestions against the hand coding.
 
@@ -888,7 +897,12 @@ def leave_one_site_out(corpus) -> pd.DataFrame:
     One row per held-out site x lexicon x category, then ``(all)`` categories: the
     columns of :data:`EVAL_COLUMNS`. Empty with fewer than two coded sites. The
     cost grows linearly with the corpus: every text is split and stemmed once.
+
+    Only hand coding counts (:func:`hand_coded`), as gold and for learning: accepted
+    suggestions (``origin`` ``suggested``) would score the suggestions against
+    themselves.
     """
+    corpus = dataclasses.replace(corpus, coding=hand_coded(corpus.coding))
     sites = coded_sites(corpus)
     if len(sites) < 2:
         return pd.DataFrame(columns=EVAL_COLUMNS)

@@ -1,22 +1,29 @@
 """Add a site by adding data only: the ``new-site`` command.
 
-:func:`add_site` takes a slug and a raw text and writes, all or nothing:
+:func:`add_site` takes a slug and the study's file -- a PDF, a Word .docx or a plain
+UTF-8 text (:mod:`analysis.pdftext`) -- and writes, all or nothing:
 
-* ``DATA/raw/<slug>.txt`` -- the text, byte for byte;
-* a row in ``DATA/sources.csv`` (checksum computed; bibliographic fields empty);
+* ``DATA/raw/<slug>.txt`` -- the text (a plain text byte for byte; a PDF's or .docx's
+  extraction), byte-exact from then on;
+* a row in ``DATA/sources.csv`` (checksum computed; bibliographic fields empty; for a
+  PDF or .docx the original's file name and sha256 in ``origin_file`` and
+  ``origin_sha256``, columns added to the table if it lacks them);
 * a row in ``DATA/sites.csv`` (what the command line gives; the rest empty);
 * ``DATA/sections/<slug>.csv`` -- a section map guessed from the headings
-  (:func:`analysis.autocode.guess_sections`; one ``results`` span when no heading
-  is recognised), to be checked and refined;
+  (:func:`analysis.autocode.guess_sections`), to be checked and refined; when no
+  results heading is recognised it is one ``results`` span over the whole text, so that
+  suggestions are made over all of it (and :attr:`NewSite.whole_text` says so);
 * ``DATA/coding/<slug>.csv`` -- one row per suggested sentence x code, every row
-  ``status`` ``suggested``: no suggestion counts as a coded finding until a
-  researcher sets its status to ``accepted`` (``docs/new_site.md``).
+  ``status`` ``suggested`` and ``origin`` ``suggested``: no suggestion counts as a coded
+  finding until a researcher sets its status to ``accepted``, and an accepted one keeps
+  its origin, so the evaluation of the suggestions never scores them against themselves
+  (``docs/new_site.md``).
 
 Every check runs before the first byte is written: a bad slug, a slug already in
-use, a missing, empty or non-UTF-8 text, or a corpus that does not validate
-stops with one :class:`~analysis.errors.InputError` and nothing written. The
-files are then written into a copy of the corpus and validated there; only if
-that passes are they written in place, each atomically, and the ones already
+use, a missing, empty, non-UTF-8 or scanned (no text layer) file, or a corpus that
+does not validate stops with one :class:`~analysis.errors.InputError` and nothing
+written. The files are then written into a copy of the corpus and validated there;
+only if that passes are they written in place, each atomically, and the ones already
 written are restored if a later write fails.
 """
 
@@ -37,6 +44,7 @@ from analysis import autocode
 from analysis.errors import InputError
 from analysis.io import atomic_write_bytes
 from analysis.paths import Layout
+from analysis.pdftext import Extraction, read_study
 from analysis.schema import SLUG
 from analysis.sources import ADMIN_LEVELS, CODING, SECTIONS, SITES, load_corpus
 
@@ -45,6 +53,8 @@ SITE_NOTE = ("added by new-site; fill parent, province, design, methods, informa
              "and framework from the text")
 SITE_OPTIONS = {"name": "--name", "admin_level": "--admin-level", "unit_studied": "--unit"}
 """The sites.csv fields the command line can fill, and the option that fills each."""
+ADMIN_ALIASES = {"setda": "sekretariat_daerah", "kab": "kabupaten", "prov": "provinsi"}
+"""Short forms --admin-level also takes."""
 
 
 @dataclass
@@ -55,29 +65,22 @@ class NewSite:
     written: list[Path] = field(default_factory=list)
     n_sections: int = 0
     section_guessed: bool = False
+    whole_text: bool = False
+    """No results heading was recognised: the map is one results span and suggestions
+    were made over the whole text."""
     n_suggestions: int = 0
     n_sentences: int = 0
     codes: list[str] = field(default_factory=list)
+    why_none: str = ""
+    """Why no suggestion was made (empty when there are suggestions)."""
+    extraction: Extraction | None = None
 
 
-def read_new_text(path: Path) -> tuple[bytes, str]:
-    """The bytes of a new raw text and their UTF-8 decoding; refuses a missing, empty or
-    non-UTF-8 file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "not a file (expected a plain-text file)")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not valid UTF-8 at byte {exc.start} (convert the text to "
-                         "UTF-8 first, e.g. iconv -f latin1 -t utf-8)",
-                         line=data[: exc.start].count(b"\n") + 1) from None
-    if not text.strip():
-        raise InputError(path, "the text is empty")
-    return data, text
+def admin_level_slug(value: str) -> str:
+    """The sites.csv form of an --admin-level value: lower case, spaces and hyphens as
+    ``_`` (``Sekretariat Daerah`` -> ``sekretariat_daerah``), short forms expanded."""
+    slug = re.sub(r"[\s-]+", "_", value.strip().lower())
+    return ADMIN_ALIASES.get(slug, slug)
 
 
 def _check_slug(layout: Layout, slug: str) -> None:
@@ -125,10 +128,20 @@ def _csv_line(header: list[str], row: dict[str, object]) -> bytes:
 
 def _appended(path: Path, row: dict[str, object]) -> bytes:
     """The bytes of a CSV table with one row appended, in the column order of its header;
-    the existing bytes are kept as they are."""
+    the existing bytes are kept as they are. A non-empty value of a column the header
+    lacks adds that column at the end (empty in the existing rows, which are then
+    rewritten with the csv module's minimal quoting)."""
     old = path.read_bytes()
     header = next(csv.reader(io.StringIO(old.decode("utf-8-sig"))))
     header = [h.strip() for h in header]
+    missing = [k for k, v in row.items() if v not in ("", None) and k not in header]
+    if missing:
+        table = list(csv.reader(io.StringIO(old.decode("utf-8-sig"), newline="")))
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header + missing)
+        writer.writerows(r + [""] * len(missing) for r in table[1:] if r)
+        return buf.getvalue().encode("utf-8") + _csv_line(header + missing, row)
     prefix = old if old.endswith(b"\n") or not old else old + b"\n"
     return prefix + _csv_line(header, row)
 
@@ -148,7 +161,7 @@ def suggestion_sheet(site: str, source_id: str, text: str, suggestions: pd.DataF
     ``quote`` is the sentence at its exact offsets; ``valence`` negative for a
     barrier, otherwise positive (a default the memo says to check);
     ``evidence`` author_claim, ``attribution`` primary, ``section`` from the map;
-    ``status`` suggested; the memo names the matched terms. Sorted by start, end,
+    ``status`` and ``origin`` suggested; the memo names the matched terms. Sorted by start, end,
     code; ``segment_id`` numbered in that order.
     """
     category = dict(zip(codebook["code"], codebook["category"]))
@@ -168,6 +181,7 @@ def suggestion_sheet(site: str, source_id: str, text: str, suggestions: pd.DataF
         "section": rows["section"].to_numpy(object),
         "memo": [_memo(category[c], score, matched) for c, score, matched in
                  zip(rows["code"], rows["score"], rows["matched"])],
+        "origin": "suggested",
         "status": "suggested",
     }, columns=CODING.names)
     return sheet
@@ -183,23 +197,27 @@ def _memo(category: str, score: float, matched: str) -> str:
 
 def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = "",
              admin_level: str = "", unit: str = "", language: str = "id") -> NewSite:
-    """Add site ``slug`` from the raw text at ``text_path`` (see the module docstring)."""
+    """Add site ``slug`` from the study at ``text_path`` (see the module docstring)."""
     _check_slug(layout, slug)
     if language not in autocode.LANGUAGES:
         raise InputError(layout.sources_csv, f"language '{language}' has no stemmer (expected "
                          f"one of: {', '.join(autocode.LANGUAGES)})", column="language")
-    data, text = read_new_text(Path(text_path))
+    extraction = read_study(text_path)
+    text = extraction.text
+    data = Path(text_path).read_bytes() if extraction.kind == "text" else extraction.data
     corpus = load_corpus(layout)
     _taken(layout, slug, corpus)
-    site_values = {"name": name.strip(), "admin_level": admin_level.strip(),
+    site_values = {"name": name.strip(), "admin_level": admin_level_slug(admin_level),
                    "unit_studied": unit.strip()}
     _site_fields(layout, site_values)
     lexicon = autocode.corpus_lexicon(corpus)
 
-    section_map = autocode.guess_sections(text, slug, language)
+    section_map, whole_text = section_map_for(text, slug, language)
     terms = autocode.suggestion_terms(corpus, language, lexicon=lexicon)
     suggestions = autocode.suggestions_for_text(text, slug, terms, language, section_map)
     sheet = suggestion_sheet(slug, slug, text, suggestions, corpus.codebook)
+    why_none = "" if len(sheet) else no_suggestion_reason(text, slug, terms, language,
+                                                          section_map, lexicon is not None)
 
     files: dict[Path, bytes] = {
         layout.raw_dir / f"{slug}.txt": data,
@@ -208,7 +226,10 @@ def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = ""
         layout.sources_csv: _appended(layout.sources_csv, {
             "source_id": slug, "site": slug, "kind": "case_study", "language": language,
             "file": f"raw/{slug}.txt", "sha256": hashlib.sha256(data).hexdigest(),
-            "notes": SOURCE_NOTE}),
+            "notes": SOURCE_NOTE if extraction.kind == "text" else
+            f"{SOURCE_NOTE}; text extracted from the {extraction.kind.upper()} named in "
+            "origin_file by new-site (docs/new_site.md)",
+            "origin_file": extraction.origin_file, "origin_sha256": extraction.origin_sha256}),
         layout.sites_csv: _appended(layout.sites_csv, {
             "site": slug, **site_values, "notes": SITE_NOTE}),
     }
@@ -216,10 +237,45 @@ def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = ""
     _write_all(files)
     return NewSite(
         site=slug, written=list(files), n_sections=len(section_map),
-        section_guessed=bool((section_map["heading"] != "").any()),
+        section_guessed=bool((section_map["heading"] != "").any()), whole_text=whole_text,
         n_suggestions=len(sheet),
         n_sentences=int(sheet[["start", "end"]].drop_duplicates().shape[0]),
-        codes=sorted(set(sheet["code"])))
+        codes=sorted(set(sheet["code"])), why_none=why_none, extraction=extraction)
+
+
+def section_map_for(text: str, source_id: str, language: str) -> tuple[pd.DataFrame, bool]:
+    """The section map new-site writes, and whether it is the whole-text fallback.
+
+    The map guessed from the headings (:func:`analysis.autocode.guess_sections`) when it
+    has a ``results`` span; otherwise one ``results`` span over the whole text (the
+    guessed headings are then not trusted: a text whose results heading was not
+    recognised would get no suggestion at all), and ``True``.
+    """
+    guessed = autocode.guess_sections(text, source_id, language)
+    if (guessed["section"] == "results").any():
+        return guessed, False
+    whole = pd.DataFrame([(source_id, "results", 0, len(text), "")],
+                         columns=SECTIONS.base_names)
+    return whole, True
+
+
+def no_suggestion_reason(text: str, source_id: str, terms: pd.DataFrame, language: str,
+                         section_map: pd.DataFrame, has_lexicon: bool) -> str:
+    """Why a text got no suggestion, in one sentence."""
+    if terms.empty and not has_lexicon:
+        return ("there are no terms to match: the corpus has no lexicon.csv and no term was "
+                "learned from its accepted coding")
+    if terms.empty:
+        return f"lexicon.csv has no term in language '{language}' and none was learned"
+    units = autocode.sentence_units(text, source_id, section_map, language)
+    eligible = units[units["section"].isin(autocode.SUGGEST_SECTIONS)
+                     & ~units["heading"].astype(bool)]
+    where = "/".join(autocode.SUGGEST_SECTIONS)
+    if eligible.empty:
+        return f"no sentence lies in a section suggestions are made in ({where})"
+    return (f"none of the {len(eligible)} sentences in {where} holds terms of one code "
+            f"whose weights reach {autocode.THRESHOLD:g} ({len(terms)} terms, "
+            f"language '{language}'): code it by hand, or add terms to lexicon.csv")
 
 
 def _dry_run(layout: Layout, files: dict[Path, bytes]) -> None:

@@ -27,7 +27,11 @@ ATTRIBUTIONS = ("primary", "cited_secondary")
 CODED_SECTIONS = ("abstract", "background", "method", "results", "conclusion")
 MAP_SECTIONS = CODED_SECTIONS + ("front_matter", "abstract_en", "literature", "references", "other")
 KINDS = ("case_study", "practitioner_guidance")
-ADMIN_LEVELS = ("kabupaten", "kota", "distrik")
+ADMIN_LEVELS = ("provinsi", "kabupaten", "kota", "kecamatan", "distrik", "kelurahan", "desa",
+                "sekretariat_daerah", "dinas", "badan")
+"""The level or kind of the office a study concerns: a territorial unit (provinsi down to
+desa), or an office of a regional government (its parent names which); docs/new_site.md."""
+ORIGINS = ("hand", "suggested")
 CASP_ANSWERS = ("yes", "cant_tell", "no")
 GUIDANCE_ELEMENTS = ("challenge", "material", "strategy", "outcome")
 
@@ -43,6 +47,10 @@ SOURCES = Schema("sources", (
     Column("file", pattern=r"[A-Za-z0-9_./-]+\.txt", hint="a path under data/, e.g. raw/site.txt"),
     Column("sha256", pattern=r"[0-9a-f]{64}", hint="64 lower-case hex digits"),
     Column("notes", required=False),
+    Column("origin_file", required=False, optional=True, pattern=r"[^/\\]+",
+           hint="the name of the file the text was extracted from, no folder"),
+    Column("origin_sha256", required=False, optional=True, pattern=r"[0-9a-f]{64}",
+           hint="64 lower-case hex digits: the sha256 of the file the text came from"),
 ), unique=("source_id",))
 
 SITES = Schema("sites", (
@@ -89,6 +97,8 @@ CODING = Schema("coding", _SPAN + (
     Column("attribution", choices=ATTRIBUTIONS),
     Column("section", choices=CODED_SECTIONS),
     Column("memo", required=False),
+    Column("origin", required=False, optional=True, choices=ORIGINS,
+           hint="hand, or suggested (made by new-site); empty means hand"),
     Column("status", required=False, optional=True, choices=("accepted", "suggested", "rejected")),
 ), unique=("segment_id",))
 

@@ -16,7 +16,7 @@ from analysis import autocode, comparison, coverage, synthesis
 from analysis.coding import segments as segment_table
 from analysis.io import atomic_write_text, write_csv
 from analysis.paths import Layout
-from analysis.sources import Corpus, load_corpus
+from analysis.sources import ADMIN_LEVELS, Corpus, load_corpus
 
 DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
     "segments": ("one row per coded segment (a passage x a code) of every site", {
@@ -91,7 +91,7 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "studies": ("one row per site: the office and the study (Table 1)", {
         "site": "site slug", "source_id": "the case study", "name": "office studied",
-        "admin_level": "kabupaten | kota | distrik", "parent": "parent government, or empty",
+        "admin_level": "level or kind of office: " + " | ".join(ADMIN_LEVELS), "parent": "parent government, or empty",
         "province": "province", "unit_studied": "unit of the office studied",
         "design": "study design", "methods": "data collection methods, ';'-separated",
         "informants": "informant roles named in the text, ';'-separated",

@@ -1,14 +1,21 @@
 # Cross-site synthesis kit. `make` alone lists the targets.
-# Every target creates .venv first when it is missing or older than pyproject.toml.
+# Every target creates .venv first, from requirements.lock, when it is missing or older
+# than the lock or pyproject.toml.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KIT    := $(BIN)/python -m analysis
+LOCK   := requirements.lock
+# `make lock` only: uv (from PyPI) resolves the lock, in its own environment so that
+# .venv holds exactly the locked packages.
+UV_VERSION := 0.13.9
+LOCKENV    := .venv-lock
+INDEX      ?= https://pypi.org/simple
 
 .DEFAULT_GOAL := help
-.PHONY: help venv validate tables notebooks report test bench clean refresh-notebooks new-site \
+.PHONY: help venv lock validate tables notebooks report test bench clean refresh-notebooks new-site \
 	exchange agreement
 
 help:  ## list the targets
@@ -29,18 +36,40 @@ help:  ## list the targets
 	@echo "  make new-site SITE=slug TEXT=file.txt NAME=... LEVEL=... UNIT=..."
 	@echo "                  add a site: text, metadata rows, suggested coding"
 	@echo "  make bench      speed figures -> reports/benchmarks.md"
-	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
+	@echo "  make clean      remove every generated output under reports/ (keeps .venv, data)"
+	@echo "  make lock       re-resolve requirements.lock after a change to the dependencies"
+	@echo "                  in pyproject.toml (keeps other pins; UPGRADE=1 updates them all)"
 	@echo
-	@echo "The first target you run creates .venv (pip install -e '.[dev]')."
+	@echo "The first target you run creates .venv from requirements.lock."
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing the kit into $(VENV) (first run only; a few minutes)"
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# A new .venv every time the lock or pyproject.toml changes: pip installs exactly the
+# locked files (every one checked against its sha256, nothing resolved), then the kit
+# itself, built with the locked setuptools. So .venv never keeps a package the lock
+# dropped, and `pip freeze` equals the lock.
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "the kit needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	@echo "creating $(VENV) from $(LOCK) (first run only; about a minute)"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment
+
+$(LOCKENV)/uv-$(UV_VERSION):
+	rm -rf $(LOCKENV)
+	$(PYTHON) -m venv $(LOCKENV)
+	$(LOCKENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# Every package for every platform and Python >= 3.11 (--universal), with the sha256 of
+# each of its files on PyPI. Pins already in the lock are kept unless UPGRADE=1.
+lock: $(LOCKENV)/uv-$(UV_VERSION)
+	$(LOCKENV)/bin/uv pip compile pyproject.toml --extra dev --group pyproject.toml:build \
+		--universal --python-version 3.11 --generate-hashes --no-config \
+		--quiet --default-index $(INDEX) --custom-compile-command 'make lock' \
+		$(if $(UPGRADE),--upgrade) --output-file $(LOCK)
 
 validate: $(STAMP)
 	$(KIT) validate
@@ -78,6 +107,6 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m analysis.bench
 
+# Everything under reports/ is generated, except the placeholder that keeps the folder.
 clean:
-	rm -rf reports/tables reports/figures reports/notebooks reports/build \
-		reports/comparison.pdf reports/benchmarks.md
+	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

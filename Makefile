@@ -66,7 +66,7 @@ $(LOCKENV)/uv-$(UV_VERSION):
 # Every package for every platform and Python >= 3.11 (--universal), with the sha256 of
 # each of its files on PyPI. Pins already in the lock are kept unless UPGRADE=1.
 lock: $(LOCKENV)/uv-$(UV_VERSION)
-	$(LOCKENV)/bin/uv pip compile pyproject.toml --extra dev --group pyproject.toml:build \
+	$(LOCKENV)/bin/uv pip compile pyproject.toml --extra dev --group pyproject.toml:install \
 		--universal --python-version 3.11 --generate-hashes --no-config \
 		--quiet --default-index $(INDEX) --custom-compile-command 'make lock' \
 		$(if $(UPGRADE),--upgrade) --output-file $(LOCK)

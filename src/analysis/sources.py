@@ -43,6 +43,10 @@ SOURCES = Schema("sources", (
     Column("file", pattern=r"[A-Za-z0-9_./-]+\.txt", hint="a path under data/, e.g. raw/site.txt"),
     Column("sha256", pattern=r"[0-9a-f]{64}", hint="64 lower-case hex digits"),
     Column("notes", required=False),
+    # where a bibliographic field the text does not give was taken from (a public record's
+    # URL, also named in notes); empty: every filled field is from the text itself
+    Column("bib_source", required=False, optional=True, pattern=r"https?://\S+",
+           hint="the URL of the public record, or empty"),
 ), unique=("source_id",))
 
 SITES = Schema("sites", (

@@ -8,10 +8,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KIT    := $(BIN)/python -m analysis
 LOCK   := requirements.lock
-# `make lock` only: uv (from PyPI) resolves the lock, in its own environment so that
-# .venv holds exactly the locked packages.
+# uv (from PyPI, pinned) lives in its own environment, outside .venv: it installs the
+# lock in seconds and makes it (`make lock`). INSTALLER=pip installs with pip alone, as
+# make also does whenever uv cannot be had.
+INSTALLER  ?= uv
 UV_VERSION := 0.13.9
-LOCKENV    := .venv-lock
+TOOLS      := .venv-tools
+UV         := $(TOOLS)/bin/uv
+UVSTAMP    := $(TOOLS)/uv-$(UV_VERSION)
+UV_BOOTSTRAP = test -f $(UVSTAMP) || { rm -rf $(TOOLS) && $(PYTHON) -m venv $(TOOLS) \
+	&& $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	&& touch $(UVSTAMP); }
 INDEX      ?= https://pypi.org/simple
 
 .DEFAULT_GOAL := help
@@ -40,33 +47,37 @@ help:  ## list the targets
 	@echo "  make lock       re-resolve requirements.lock after a change to the dependencies"
 	@echo "                  in pyproject.toml (keeps other pins; UPGRADE=1 updates them all)"
 	@echo
-	@echo "The first target you run creates .venv from requirements.lock."
+	@echo "The first target you run creates .venv from requirements.lock"
+	@echo "(with uv, fetched from PyPI into .venv-tools; INSTALLER=pip uses pip alone)."
 
-# A new .venv every time the lock or pyproject.toml changes: pip installs exactly the
-# locked files (every one checked against its sha256, nothing resolved), then the kit
-# itself, built with the locked setuptools. So .venv never keeps a package the lock
-# dropped, and `pip freeze` equals the lock.
+# A new .venv every time the lock or pyproject.toml changes, holding exactly the locked
+# files, every one checked against its sha256 and nothing resolved: uv installs them
+# (pip when INSTALLER=pip or uv fails), then pip installs the kit itself, built with the
+# locked setuptools. So .venv never keeps a package the lock dropped, and
+# `pip freeze --all` equals the lock.
 $(STAMP): $(LOCK) pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "the kit needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
-	@echo "creating $(VENV) from $(LOCK) (first run only; about a minute)"
+	@echo "creating $(VENV) from $(LOCK) (first run only)"
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	@if [ "$(INSTALLER)" = uv ] && { $(UV_BOOTSTRAP); } \
+		&& $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK); then \
+		echo "installed $(LOCK) with uv $(UV_VERSION)"; \
+	else \
+		echo "installing $(LOCK) with pip"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+			--require-hashes --no-deps -r $(LOCK) || exit 1; \
+	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment
 
-$(LOCKENV)/uv-$(UV_VERSION):
-	rm -rf $(LOCKENV)
-	$(PYTHON) -m venv $(LOCKENV)
-	$(LOCKENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@touch $@
-
 # Every package for every platform and Python >= 3.11 (--universal), with the sha256 of
 # each of its files on PyPI. Pins already in the lock are kept unless UPGRADE=1.
-lock: $(LOCKENV)/uv-$(UV_VERSION)
-	$(LOCKENV)/bin/uv pip compile pyproject.toml --extra dev --group pyproject.toml:install \
+lock:
+	$(UV_BOOTSTRAP)
+	$(UV) pip compile pyproject.toml --extra dev --group pyproject.toml:install \
 		--universal --python-version 3.11 --generate-hashes --no-config \
 		--quiet --default-index $(INDEX) --custom-compile-command 'make lock' \
 		$(if $(UPGRADE),--upgrade) --output-file $(LOCK)

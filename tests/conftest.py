@@ -31,16 +31,21 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    """The ``../shared`` folder; skips (fails in CI) when it is not beside the checkout."""
-    if not SHARED.is_dir():
+def require_shared(folder: Path = SHARED) -> Path:
+    """``folder`` if it exists; else skip the test saying why, or fail it under CI."""
+    if not folder.is_dir():
         what = (f"../shared (REFI-QDA schemas, CAQDAS sample exports, seed texts) is not beside "
-                f"the checkout ({SHARED})")
+                f"the checkout ({folder})")
         if in_ci():
             pytest.fail(f"{what}; CI must provide it", pytrace=False)
         pytest.skip(f"{what}; optional for users, see README")
-    return SHARED
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The ``../shared`` folder; skips (fails in CI) when it is not beside the checkout."""
+    return require_shared()
 
 TEXTS = {
     "alpha": "Abstrak\n\nPimpinan terbuka kepada staf. Pegawai bekerja secara individual.\n\n"

@@ -1,14 +1,28 @@
 # Cross-site synthesis kit. `make` alone lists the targets.
-# Every target creates .venv first when it is missing or older than pyproject.toml.
+# Every target creates .venv first, from requirements.lock, when it is missing or older
+# than the lock or pyproject.toml.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KIT    := $(BIN)/python -m analysis
+LOCK   := requirements.lock
+# uv (from PyPI, pinned) lives in its own environment, outside .venv: it installs the
+# lock in seconds and makes it (`make lock`). INSTALLER=pip installs with pip alone, as
+# make also does whenever uv cannot be had.
+INSTALLER  ?= uv
+UV_VERSION := 0.13.9
+TOOLS      := .venv-tools
+UV         := $(TOOLS)/bin/uv
+UVSTAMP    := $(TOOLS)/uv-$(UV_VERSION)
+UV_BOOTSTRAP = test -f $(UVSTAMP) || { rm -rf $(TOOLS) && $(PYTHON) -m venv $(TOOLS) \
+	&& $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	&& touch $(UVSTAMP); }
+INDEX      ?= https://pypi.org/simple
 
 .DEFAULT_GOAL := help
-.PHONY: help venv validate tables notebooks report test bench clean refresh-notebooks new-site \
+.PHONY: help venv lock validate tables notebooks report test bench clean refresh-notebooks new-site \
 	exchange agreement
 
 help:  ## list the targets
@@ -29,18 +43,44 @@ help:  ## list the targets
 	@echo "  make new-site SITE=slug TEXT=file.txt NAME=... LEVEL=... UNIT=..."
 	@echo "                  add a site: text, metadata rows, suggested coding"
 	@echo "  make bench      speed figures -> reports/benchmarks.md"
-	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
+	@echo "  make clean      remove every generated output under reports/ (keeps .venv, data)"
+	@echo "  make lock       re-resolve requirements.lock after a change to the dependencies"
+	@echo "                  in pyproject.toml (keeps other pins; UPGRADE=1 updates them all)"
 	@echo
-	@echo "The first target you run creates .venv (pip install -e '.[dev]')."
+	@echo "The first target you run creates .venv from requirements.lock"
+	@echo "(with uv, fetched from PyPI into .venv-tools; INSTALLER=pip uses pip alone)."
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing the kit into $(VENV) (first run only; a few minutes)"
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# A new .venv every time the lock or pyproject.toml changes, holding exactly the locked
+# files, every one checked against its sha256 and nothing resolved: uv installs them
+# (pip when INSTALLER=pip or uv fails), then pip installs the kit itself, built with the
+# locked setuptools. So .venv never keeps a package the lock dropped, and
+# `pip freeze --all` equals the lock.
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "the kit needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	@echo "creating $(VENV) from $(LOCK) (first run only)"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	@if [ "$(INSTALLER)" = uv ] && { $(UV_BOOTSTRAP); } \
+		&& $(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK); then \
+		echo "installed $(LOCK) with uv $(UV_VERSION)"; \
+	else \
+		echo "installing $(LOCK) with pip"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+			--require-hashes --no-deps -r $(LOCK) || exit 1; \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment
+
+# Every package for every platform and Python >= 3.11 (--universal), with the sha256 of
+# each of its files on PyPI. Pins already in the lock are kept unless UPGRADE=1.
+lock:
+	$(UV_BOOTSTRAP)
+	$(UV) pip compile pyproject.toml --extra dev --group pyproject.toml:install \
+		--universal --python-version 3.11 --generate-hashes --no-config \
+		--quiet --default-index $(INDEX) --custom-compile-command 'make lock' \
+		$(if $(UPGRADE),--upgrade) --output-file $(LOCK)
 
 validate: $(STAMP)
 	$(KIT) validate
@@ -78,9 +118,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m analysis.bench
 
+# Everything under reports/ is generated, except the placeholder that keeps the folder.
 clean:
-	rm -rf reports/tables reports/figures reports/notebooks reports/build \
-		reports/comparison.pdf reports/benchmarks.md
+	find reports -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
 
 .PHONY: changes
 changes: $(STAMP)  ## what a recoding changed since git revision SINCE -> reports/changes/

@@ -1,7 +1,14 @@
-"""Shared fixtures: a small valid corpus written into a temporary folder.
+"""Shared fixtures: a small valid corpus written into a temporary folder, and the
+optional ``../shared`` folder.
 
 ``tiny_corpus(tmp_path)`` builds a corpus of two sites in the kit's data layout;
 tests break one thing in it and check the error.
+
+``shared`` is the ``../shared`` folder beside the checkout (REFI-QDA schemas and real
+exports from CAQDAS tools, the seed texts). A user's clone usually lacks it: a test that
+asks for it skips and says why. In CI (``CI=true``) it must be there: the test fails, so
+CI never skips it silently. Ask for it as a fixture argument, or with
+``@pytest.mark.usefixtures("shared")`` when the test reads paths under ``SHARED``.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +44,27 @@ def published_four(corpus):
         texts={k: v for k, v in corpus.texts.items() if k in ids},
         coding=corpus.coding[corpus.coding["site"].isin(keep)].reset_index(drop=True),
         sections={k: v for k, v in corpus.sections.items() if k in ids})
+
+def in_ci() -> bool:
+    """True when the environment says this is a CI run (``CI=true``, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_shared(folder: Path = SHARED) -> Path:
+    """``folder`` if it exists; else skip the test saying why, or fail it under CI."""
+    if not folder.is_dir():
+        what = (f"../shared (REFI-QDA schemas, CAQDAS sample exports, seed texts) is not beside "
+                f"the checkout ({folder})")
+        if in_ci():
+            pytest.fail(f"{what}; CI must provide it", pytrace=False)
+        pytest.skip(f"{what}; optional for users, see README")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The ``../shared`` folder; skips (fails in CI) when it is not beside the checkout."""
+    return require_shared()
 
 TEXTS = {
     "alpha": "Abstrak\n\nPimpinan terbuka kepada staf. Pegawai bekerja secara individual.\n\n"

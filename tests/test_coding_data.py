@@ -62,11 +62,8 @@ def test_cited_secondary_text_never_counts_as_site_evidence(corpus):
         assert row.segment_id not in cell["segment_ids"].iloc[0].split(";")
 
 
-def test_published_four_studies_raw_texts_are_the_published_extractions(corpus):
-    from analysis.paths import ROOT
-    seeds = ROOT.parent / "shared" / "seeds"
-    if not seeds.exists():
-        pytest.skip("../shared/seeds not beside the checkout")
+def test_published_four_studies_raw_texts_are_the_published_extractions(corpus, shared):
+    seeds = shared / "seeds"
     import hashlib
     seed_sums = {hashlib.sha256(p.read_bytes()).hexdigest() for p in seeds.glob("*.txt")}
     assert set(published_four(corpus).sources["sha256"]) == seed_sums

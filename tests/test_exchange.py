@@ -33,7 +33,7 @@ AGREEMENT_COLUMNS = ["source", "source_guid", "user", "user_guid", "code", "code
 # --------------------------------------------------------------------------- helpers
 
 @pytest.fixture(scope="module")
-def project_schema():
+def project_schema(shared):
     xmlschema = pytest.importorskip("xmlschema")
     return xmlschema.XMLSchema(str(REFI / "Project.xsd"))
 
@@ -128,6 +128,7 @@ def test_export_validates_against_project_xsd(tiny, project_schema):
     project_schema.validate(io.BytesIO(qde_member(project_qdpx(corpus))))
 
 
+@pytest.mark.usefixtures("shared")
 def test_codebook_export_validates_against_codebook_xsd(tiny):
     xmlschema = pytest.importorskip("xmlschema")
     schema = xmlschema.XMLSchema(str(REFI / "Codebook.xsd"))
@@ -278,6 +279,7 @@ def test_the_real_corpus_round_trips_losslessly(tmp_path, project_schema):
 
 # --------------------------------------------------------------------------- samples
 
+@pytest.mark.usefixtures("shared")
 def test_qualcoder_sample_imports_with_every_quote_at_its_offsets():
     project = read_qdpx(SAMPLES / "qc-1.3.2.qdpx")
     assert sorted(project.sources) == ["admin-1", "board_2017"]
@@ -293,6 +295,7 @@ def test_qualcoder_sample_imports_with_every_quote_at_its_offsets():
     assert set(project.segments["user"]) == {"cp"}
 
 
+@pytest.mark.usefixtures("shared")
 def test_nvivo_sample_imports_its_code_tree_and_empty_sources():
     project = read_qdpx(SAMPLES / "nvivo-mac-15.qdpx")
     assert len(project.sources) == 2 and set(project.sources.values()) == {"\n"}

@@ -51,6 +51,10 @@ SOURCES = Schema("sources", (
            hint="the name of the file the text was extracted from, no folder"),
     Column("origin_sha256", required=False, optional=True, pattern=r"[0-9a-f]{64}",
            hint="64 lower-case hex digits: the sha256 of the file the text came from"),
+    # where a bibliographic field the text does not give was taken from (a public record's
+    # URL, also named in notes); empty: every filled field is from the text itself
+    Column("bib_source", required=False, optional=True, pattern=r"https?://\S+",
+           hint="the URL of the public record, or empty"),
 ), unique=("source_id",))
 
 SITES = Schema("sites", (

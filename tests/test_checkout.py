@@ -1,0 +1,72 @@
+"""A clone made with any git settings holds the data byte for byte and validates.
+
+git's ``core.autocrlf=true`` (the Windows default) turns LF into CRLF on checkout for
+every file git takes for text. ``.gitattributes`` marks everything under ``data/`` as
+not text, so the raw texts keep their bytes (offsets point into them) and the coding
+sheets' multi-line quotes still equal the raw text. The clone is made from the
+repository's committed ``HEAD``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from analysis.paths import ROOT
+
+
+def git(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
+
+
+@pytest.fixture(scope="module")
+def crlf_clone(tmp_path_factory):
+    """A clone of this repository made with ``core.autocrlf=true``."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--git-dir"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("the kit is not a git checkout (e.g. unpacked from an archive)")
+    clone = tmp_path_factory.mktemp("checkout") / "kit"
+    git("-c", "core.autocrlf=true", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone))
+    return clone
+
+
+def committed_blobs(clone, paths: list[str]) -> list[bytes]:
+    """The bytes git stores for ``paths`` at HEAD, before any line-end conversion."""
+    batch = "".join(f"HEAD:{p}\n" for p in paths).encode()
+    out = subprocess.run(["git", "cat-file", "--batch"], cwd=clone, input=batch,
+                         capture_output=True, check=True).stdout
+    blobs, pos = [], 0
+    for _ in paths:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        blobs.append(out[header_end + 1:header_end + 1 + size])
+        pos = header_end + 1 + size + 1
+    return blobs
+
+
+def test_autocrlf_is_in_effect_for_files_outside_data(crlf_clone):
+    # without this the test below would pass for the wrong reason
+    assert b"\r\n" in (crlf_clone / "README.md").read_bytes()
+
+
+def test_every_file_under_data_is_checked_out_byte_for_byte(crlf_clone):
+    paths = git("ls-files", "data", cwd=crlf_clone).stdout.decode().split()
+    assert any(p.startswith("data/raw/") for p in paths)
+    assert any(p.startswith("data/coding/") for p in paths)
+    changed = [p for p, blob in zip(paths, committed_blobs(crlf_clone, paths))
+               if (crlf_clone / p).read_bytes() != blob]
+    assert changed == []
+
+
+def test_the_clone_validates(crlf_clone):
+    result = subprocess.run([sys.executable, "-m", "analysis", "validate",
+                             "--data", str(crlf_clone / "data"),
+                             "--out", str(crlf_clone / "reports")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "files valid" in result.stdout

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources import load_corpus, validate
+from analysis.sources import load_corpus
+from analysis.validation import validate
 
 
 def edit(path, old, new, count=1):

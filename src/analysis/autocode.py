@@ -42,15 +42,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.agreement import coded_sentences
-from analysis.errors import InputError
-from analysis.schema import SLUG, Column, Schema, read_table
-from analysis.sources import SECTIONS
+from analysis.sources import LANGUAGES, SECTIONS, load_lexicon  # noqa: F401 (re-exported)
 from analysis.text import is_heading, sentences as split_sentences
 
 SUGGEST_SECTIONS = ("abstract", "results", "conclusion")
@@ -72,19 +69,8 @@ LEARN_MIN_PRECISION = 0.5
 LEARN_MIN_LENGTH = 4
 """Stems shorter than this are not learned."""
 
-LANGUAGES = ("id", "en")
 CATEGORIES = ("dimension", "practice", "barrier", "outcome")
 ALL = "(all)"
-
-LEXICON = Schema("lexicon", (
-    Column("code", pattern=SLUG, hint="a canonical code of codebook.csv"),
-    Column("language", choices=LANGUAGES),
-    Column("term", pattern=r"[^+]+(\+[^+]+)*",
-           hint="a word or phrase; parts joined by ' + ' must all occur in the sentence"),
-    Column("weight", required=False, optional=True, pattern=r"\d+(\.\d+)?",
-           hint="a non-negative number, or empty for 1"),
-    Column("note", required=False, optional=True),
-))
 
 # --------------------------------------------------------------------------- stemming
 
@@ -232,35 +218,6 @@ def term_parts(term: str, language: str) -> tuple[tuple[str, ...], ...]:
 
 
 # --------------------------------------------------------------------------- lexicon
-
-def load_lexicon(path: str | Path, codebook: pd.DataFrame) -> pd.DataFrame:
-    """The hand-written lexicon: one row per canonical code x language x term.
-
-    Columns: code, language, term, weight (float, 1 when empty), note, _line.
-    Raises :class:`InputError` for a code that is not canonical, a term without a
-    word, or a code x language x term given twice.
-    """
-    path = Path(path)
-    table = read_table(path, LEXICON)
-    canonical = set(codebook.loc[codebook["parent"] == "", "code"])
-    seen: dict[tuple[str, str, str], int] = {}
-    for code, language, term, line in zip(table["code"], table["language"], table["term"],
-                                          table["_line"]):
-        if code not in canonical:
-            raise InputError(path, f"'{code}' is not a canonical code of codebook.csv "
-                             "(suggestions are made for canonical codes)", line=line,
-                             column="code")
-        if any(not part for part in term_parts(term, language)):
-            raise InputError(path, f"term '{term}' has a part without a word", line=line,
-                             column="term")
-        key = (code, language, " ".join(term.lower().split()))
-        if key in seen:
-            raise InputError(path, f"duplicate term '{term}' for {code} ({language}); first "
-                             f"on line {seen[key]}", line=line, column="term")
-        seen[key] = line
-    table["weight"] = [float(w) if w != "" else 1.0 for w in table["weight"]]
-    return table
-
 
 def seed_terms(lexicon: pd.DataFrame | None, language: str) -> pd.DataFrame:
     """The lexicon's terms of one language in the form :func:`match` takes: code, term,

@@ -35,7 +35,7 @@ import pandas as pd
 
 from analysis import autocode
 from analysis.errors import InputError
-from analysis.io import atomic_write_bytes
+from analysis.io import atomic_write_bytes, read_input_bytes, refuse_nul
 from analysis.paths import Layout
 from analysis.schema import SLUG
 from analysis.sources import ADMIN_LEVELS, CODING, SECTIONS, SITES, load_corpus
@@ -68,7 +68,7 @@ def read_new_text(path: Path) -> tuple[bytes, str]:
         raise InputError(path, "file not found")
     if not path.is_file():
         raise InputError(path, "not a file (expected a plain-text file)")
-    data = path.read_bytes()
+    data = read_input_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -77,6 +77,7 @@ def read_new_text(path: Path) -> tuple[bytes, str]:
                          line=data[: exc.start].count(b"\n") + 1) from None
     if not text.strip():
         raise InputError(path, "the text is empty")
+    refuse_nul(path, text, "text")
     return data, text
 
 

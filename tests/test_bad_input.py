@@ -299,7 +299,7 @@ def test_a_new_site_text_with_a_nul_character_is_refused_and_nothing_written(tin
     assert sorted(p for p in tiny.data.rglob("*")) == before
 
 
-# --------------------------------------------------------------------------- 3. missing, header-only
+# ---------------------------------------------------------------------- 3. missing, header-only
 
 def test_a_header_only_casp_questions_file_is_named_and_validate_goes_on(full, capsys):
     write(full.casp_questions_csv, ["question_no", "question"], [])
@@ -432,7 +432,7 @@ def test_a_segment_id_in_two_sheets_fails_validate_naming_both(full):
     assert "also in alpha.csv, line 3" in verdict
 
 
-# --------------------------------------------------------------------------- 5. inside the data folder
+# ---------------------------------------------------------------------- 5. inside the data folder
 
 @pytest.mark.parametrize("path", ["../outside/alpha.txt", "raw/../../outside/alpha.txt",
                                   "/tmp/alpha.txt"])
@@ -468,6 +468,13 @@ SHEET = [("arahan yang jelas.\n\x0c\nKepala dinas hadir\x85setiap pagi\u2028dan 
          ("Pimpinan terbuka kepada staf", "openness", "positive", "results")]
 BOOK = [("openness", "", "dimension"), ("clear_instructions", "", "practice"),
         ("infrastructure", "", "barrier")]
+
+
+def test_records_split_on_line_feeds_only():
+    from analysis.io import physical_lines
+    text = "a\x0cb\x0bc\x1cd\x85e\u2028f\u2029g\r\nh\ni"
+    assert physical_lines(text) == ["a\x0cb\x0bc\x1cd\x85e\u2028f\u2029g\r\n", "h\n", "i"]
+    assert physical_lines("x\n") == ["x\n"] and physical_lines("") == []
 
 
 def test_a_pdftotext_text_with_page_breaks_is_coded_and_read_back(tmp_path):

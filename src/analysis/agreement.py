@@ -330,7 +330,8 @@ def ratings_summary(ratings: pd.DataFrame, *, resamples: int = DEFAULT_RESAMPLES
     """The statistics of a ratings table as one JSON-ready dict.
 
     Keys: percent_agreement, cohen_kappa, cohen_kappa_ci ([low, high]),
-    cohen_kappa_interval (which interval: :data:`COHEN_INTERVAL`), fleiss_kappa, krippendorff_alpha, krippendorff_alpha_ci ([low, high]), n_units,
+    cohen_kappa_interval (which interval: :data:`COHEN_INTERVAL`), fleiss_kappa,
+    krippendorff_alpha, krippendorff_alpha_ci ([low, high]), n_units,
     n_coders, n_ratings, bootstrap (resamples, seed, confidence) and notes
     (statistic -> reason, for every statistic that is null or has a caveat).
     ``None`` where a statistic does not apply.

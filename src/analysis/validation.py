@@ -30,10 +30,10 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
         checks.step(layout.cerqual_csv,
                     lambda: synthesis.load_cerqual(layout.cerqual_csv, corpus.codebook),
                     lambda t: f"ok ({len(t)} findings)", needs=[layout.codebook_csv])
-    meta = layout.data / "corpus.csv"
-    checks.step(meta, lambda: _corpus_meta(layout), lambda m: f"ok ({len(m)} keys)")
+    checks.step(layout.corpus_csv, lambda: _corpus_meta(layout), lambda m: f"ok ({len(m)} keys)")
     if present(layout.glosses_csv):
-        sheets = [layout.coding_csv(site) for site in corpus.site_ids] if corpus.sites is not None else []
+        sheets = [layout.coding_csv(site) for site in corpus.site_ids] \
+            if corpus.sites is not None else []
         checks.step(layout.glosses_csv,
                     lambda: report.load_glosses(layout, report._known_segment_ids(corpus)),
                     lambda g: f"ok ({len(g)} glosses)",
@@ -42,8 +42,7 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
 
 
 def _corpus_meta(layout: Layout) -> dict[str, str]:
-    path = layout.data / "corpus.csv"
-    if not present(path):
-        raise InputError(path, "file not found (the report needs it: key,value rows with at "
-                         "least title and date)")
+    if not present(layout.corpus_csv):
+        raise InputError(layout.corpus_csv, "file not found (the report needs it: key,value "
+                         "rows with at least title and date)")
     return report.load_corpus_meta(layout)

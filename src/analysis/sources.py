@@ -252,10 +252,13 @@ def inside_data(layout: Layout, relative: str) -> Path:
         raise ValueError(f"'{relative}' leads outside the data folder (expected a path "
                          "under data/, e.g. raw/site.txt, without '..')")
     path = layout.data / rel
-    root = layout.data.resolve()
-    if not path.resolve().is_relative_to(root):
-        raise ValueError(f"'{relative}' resolves to {path.resolve()}, outside the data "
-                         f"folder {root} (a symbolic link?)")
+    try:
+        root, resolved = layout.data.resolve(), path.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+        raise ValueError(f"'{relative}' cannot be resolved ({exc})") from None
+    if not resolved.is_relative_to(root):
+        raise ValueError(f"'{relative}' resolves to {resolved}, outside the data folder "
+                         f"{root} (a symbolic link?)")
     return path
 
 
@@ -700,7 +703,7 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True) -> Corpus:
     appraisals = _csv_files(layout.appraisal_dir)
     if present(layout.casp_questions_csv) or appraisals:
         corpus.casp_questions = step(
-            layout.casp_questions_csv, lambda: _casp_questions(layout, appraisals),
+            layout.casp_questions_csv, lambda: _casp_questions(layout),
             lambda t: f"ok ({len(t)} questions)")
     tables = per_site(appraisals,
                       lambda p, s: load_appraisal(p, sources, corpus.casp_questions),
@@ -716,7 +719,8 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True) -> Corpus:
     return corpus
 
 
-def _casp_questions(layout: Layout, appraisals: list[Path]) -> pd.DataFrame:
+def _casp_questions(layout: Layout) -> pd.DataFrame:
+    """The CASP questions, required as soon as an appraisal answers them."""
     if not present(layout.casp_questions_csv):
         raise InputError(layout.casp_questions_csv, "file not found (the appraisals in "
                          f"{layout.appraisal_dir.name}/ answer its questions)")

@@ -55,7 +55,7 @@ def read_input_bytes(path: str | Path) -> bytes:
 
 
 def physical_lines(text: str) -> list[str]:
-    """``text`` split after every line feed, ends kept (``\r\n`` stays with its line).
+    """``text`` split after every line feed, ends kept (``\\r\\n`` stays with its line).
 
     Unlike :meth:`str.splitlines`, form feed (a page break in ``pdftotext`` output),
     vertical tab, NEL, U+2028 and U+2029 are ordinary characters here: only a real

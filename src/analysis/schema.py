@@ -10,6 +10,11 @@ against a :class:`Schema`, and returns an all-string :class:`pandas.DataFrame`
 Policy on columns: a missing required column is an error; an **unknown extra
 column is an error too**, because a misspelt optional column (``memos``) would
 otherwise be dropped silently. Optional columns may be absent and are then empty.
+
+Policy on cells: records end at real line ends only (``\\n``, ``\\r\\n``), so a form
+feed, NEL or U+2028 from a PDF extraction stays in its cell and line numbers are
+those of an editor; no cell may hold a NUL character; ``int`` cells are ASCII
+digits, at most :data:`MAX_INT_DIGITS` of them; patterns match ASCII classes.
 """
 
 from __future__ import annotations
@@ -185,8 +190,8 @@ def _check_value(path: Path, line: int, col: Column, value: str) -> None:
             raise InputError(path, f"{quoted(value)} is not a non-negative integer (expected "
                              "ASCII digits 0-9)", line=line, column=col.name)
         if len(value) > MAX_INT_DIGITS:
-            raise InputError(path, f"{quoted(value)} has {len(value)} digits, more than any "
-                             f"offset or count needs (at most {MAX_INT_DIGITS})",
+            raise InputError(path, f"'{value[:MAX_INT_DIGITS]}...' has {len(value)} digits, "
+                             f"more than any offset or count needs (at most {MAX_INT_DIGITS})",
                              line=line, column=col.name)
     if col.choices and value not in col.choices:
         raise InputError(path, f"{quoted(value)} is not allowed (expected one of: "

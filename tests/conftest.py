@@ -148,6 +148,9 @@ def write_corpus(root: Path, texts: dict[str, str], sheets: dict[str, list],
          "exclude", "note"],
         [[c, p, cat, c.replace("_", " "), c, f"def {c}", f"inc {c}", f"exc {c}", ""]
          for c, p, cat in codebook]), encoding="utf-8")
+    (data / "corpus.csv").write_text(csv_text(
+        ["key", "value"], [["title", "Fixture corpus"], ["date", "2026-11-23"]]),
+        encoding="utf-8")
     return Layout(data, root / "reports")
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from analysis.coverage import paragraph_table
 from analysis.paths import Layout
-from analysis.sources import load_corpus, validate
+from analysis.sources import load_corpus
+from analysis.validation import validate
 from conftest import published_four
 
 

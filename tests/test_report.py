@@ -189,7 +189,7 @@ def build(layout: Layout) -> SimpleNamespace:
 
 
 def real_data_problems() -> list[str]:
-    from analysis.sources import validate
+    from analysis.validation import validate
     return [f"{Path(f).relative_to(ROOT)}: {v}" for f, v in validate(Layout())
             if not v.startswith("ok")]
 

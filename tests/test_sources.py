@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources import load_corpus, validate
+from analysis.sources import load_corpus
+from analysis.validation import validate
 
 
 def edit(path, old, new, count=1):
@@ -171,3 +173,28 @@ def test_validate_gives_one_verdict_per_file_and_flags_only_the_bad_one(tiny):
     bad = [f for f, v in verdicts.items() if not v.startswith("ok")]
     assert bad == [str(tiny.coding_csv("beta"))]
     assert verdicts[str(tiny.raw_dir / "alpha.txt")].startswith("ok (sha256")
+
+
+def test_the_lexicon_is_loaded_with_the_other_inputs(tiny):
+    tiny.lexicon_csv.write_text("code,language,term\nopenness,id,terbuka\n", encoding="utf-8")
+    corpus = load_corpus(tiny)
+    rows = corpus.lexicon[["code", "term", "weight"]].values.tolist()
+    assert rows == [["openness", "terbuka", 1.0]]
+    tiny.lexicon_csv.write_text("code,language,term\nalpha_open_door,id,pintu\n",
+                                encoding="utf-8")
+    err = error_of(tiny)
+    assert err.file.endswith("lexicon.csv") and (err.line, err.column) == (2, "code")
+
+
+def test_the_inputs_side_imports_no_later_stage():
+    """sources reads input data only: no import (even inside a function) of a stage that
+    itself imports sources, such as autocode (the lexicon loader lives in sources)."""
+    import ast
+
+    from analysis import sources
+    tree = ast.parse(Path(sources.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+    kit = {name for name in imported if name and name.startswith("analysis")}
+    assert kit <= {"analysis.errors", "analysis.io", "analysis.paths", "analysis.schema"}, kit

@@ -6,7 +6,7 @@ Three kinds of input, one family of statistics (definitions and edge cases in
 * **Ratings** -- a long table with one row per unit x coder x value (nominal
   values; a coder may skip a unit). :func:`agreement_table` gives percent
   agreement, Cohen's kappa (exactly two coders, with the asymptotic 95 %
-  confidence interval of ``statsmodels``), Fleiss' kappa (``statsmodels``; when
+  confidence interval of ``statsmodels`` clipped to [-1, 1]), Fleiss' kappa (``statsmodels``; when
   every unit has the same number of ratings) and Krippendorff's alpha at the
   nominal level (the ``krippendorff`` package) with a bootstrap confidence
   interval over units (fixed seed).
@@ -39,6 +39,9 @@ DEFAULT_SEED = 20261123
 DEFAULT_RESAMPLES = 1000
 CONFIDENCE = 0.95
 ALL = "(all)"
+COHEN_INTERVAL = ("asymptotic (Wald) 95 % interval, kappa +/- 1.96 ASE (statsmodels), clipped "
+                  "to [-1, 1], the range of kappa")
+"""Which confidence interval of Cohen's kappa is given (outputs say so)."""
 """Label of the pooled row of :func:`sentence_agreement` and :func:`presence_agreement`."""
 
 RATINGS = Schema("ratings", (
@@ -95,6 +98,24 @@ def check_ratings(ratings: pd.DataFrame, file: str | Path = "<ratings>") -> pd.D
                                  line=line, column="coder")
             first[(unit, coder)] = line
     return table
+
+
+def check_same_texts(path_a: str | Path, sheet_a: pd.DataFrame, path_b: str | Path,
+                     sheet_b: pd.DataFrame) -> None:
+    """Two coding sheets compared for agreement must code the same text(s).
+
+    Raises :class:`InputError` naming both files and both sets of sources when the
+    two (non-empty) sheets share no source: a kappa over two different studies
+    would mean nothing. Sheets that share a source may differ in others (a coder
+    may find nothing in one text of a site).
+    """
+    a, b = set(sheet_a["source_id"]), set(sheet_b["source_id"])
+    if a and b and not a & b:
+        line = sheet_b["_line"].iloc[0] if "_line" in sheet_b.columns else None
+        raise InputError(path_b, f"sheet B codes source(s) {', '.join(sorted(b))} and sheet A "
+                         f"({path_a}) codes {', '.join(sorted(a))}: agreement compares two "
+                         "codings of the same text (give two sheets of one site)",
+                         line=line, column="source_id")
 
 
 # --------------------------------------------------------------------------- ratings statistics
@@ -173,6 +194,9 @@ def _kappa_from_table(table: np.ndarray, name: str, n_units: int) -> Statistic:
     if not (math.isfinite(low) and math.isfinite(high)) or float(result.std_kappa) == 0:
         low = high = None
         notes.append("asymptotic standard error is 0: no interval")
+    elif low < -1 or high > 1:  # the Wald interval is symmetric and can leave kappa's range
+        low, high = max(low, -1.0), min(high, 1.0)
+        notes.append("interval clipped to [-1, 1], the range of kappa")
     return Statistic(name, float(result.kappa), low, high, n_units=n_units,
                      note="; ".join(notes))
 
@@ -181,7 +205,9 @@ def cohen_kappa(ratings: pd.DataFrame) -> Statistic:
     """Cohen's kappa for exactly two coders over the units both rated.
 
     The confidence interval is the asymptotic 95 % interval of
-    ``statsmodels.stats.inter_rater.cohens_kappa`` (kappa +/- 1.96 ASE). A coder who
+    ``statsmodels.stats.inter_rater.cohens_kappa`` (kappa +/- 1.96 ASE), clipped to
+    [-1, 1] (a symmetric interval near 1 would otherwise exceed it; the note says
+    so when it does, see :data:`COHEN_INTERVAL`). A coder who
     gives one value throughout while the other varies gives kappa 0 (no agreement
     beyond chance is possible); when both give the same single value kappa is 0/0
     and the statistic is ``None`` with a note.
@@ -304,7 +330,8 @@ def ratings_summary(ratings: pd.DataFrame, *, resamples: int = DEFAULT_RESAMPLES
     """The statistics of a ratings table as one JSON-ready dict.
 
     Keys: percent_agreement, cohen_kappa, cohen_kappa_ci ([low, high]),
-    fleiss_kappa, krippendorff_alpha, krippendorff_alpha_ci ([low, high]), n_units,
+    cohen_kappa_interval (which interval: :data:`COHEN_INTERVAL`), fleiss_kappa,
+    krippendorff_alpha, krippendorff_alpha_ci ([low, high]), n_units,
     n_coders, n_ratings, bootstrap (resamples, seed, confidence) and notes
     (statistic -> reason, for every statistic that is null or has a caveat).
     ``None`` where a statistic does not apply.
@@ -320,6 +347,7 @@ def ratings_summary(ratings: pd.DataFrame, *, resamples: int = DEFAULT_RESAMPLES
         "percent_agreement": _number(frame.at["percent_agreement", "value"]),
         "cohen_kappa": _number(frame.at["cohen_kappa", "value"]),
         "cohen_kappa_ci": ci("cohen_kappa"),
+        "cohen_kappa_interval": COHEN_INTERVAL,
         "fleiss_kappa": _number(frame.at["fleiss_kappa", "value"]),
         "krippendorff_alpha": _number(frame.at["krippendorff_alpha", "value"]),
         "krippendorff_alpha_ci": ci("krippendorff_alpha"),

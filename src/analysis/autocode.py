@@ -60,7 +60,8 @@ import pandas as pd
 from analysis.agreement import coded_sentences
 from analysis.errors import InputError
 from analysis.schema import SLUG, Column, Schema, read_table
-from analysis.sources import SECTIONS
+from analysis.sources import (  # noqa: F401 (load_lexicon re-exported)
+    LANGUAGES, NEGATIVE, NOT, SECTIONS, load_lexicon)
 from analysis.text import is_heading, sentences as split_sentences
 
 SUGGEST_SECTIONS = ("abstract", "results", "conclusion")
@@ -86,19 +87,8 @@ LEARN_MIN_PRECISION = 0.5
 LEARN_MIN_LENGTH = 4
 """Stems shorter than this are not learned."""
 
-LANGUAGES = ("id", "en")
 CATEGORIES = ("dimension", "practice", "barrier", "outcome")
 ALL = "(all)"
-
-LEXICON = Schema("lexicon", (
-    Column("code", pattern=SLUG, hint="a canonical code of codebook.csv"),
-    Column("language", choices=LANGUAGES),
-    Column("term", pattern=r"[^+]+(\+[^+]+)*",
-           hint="a word or phrase; parts joined by ' + ' must all occur in the sentence"),
-    Column("weight", required=False, optional=True, pattern=r"\d+(\.\d+)?",
-           hint="a non-negative number, or empty for 1"),
-    Column("note", required=False, optional=True),
-))
 
 # --------------------------------------------------------------------------- stemming
 
@@ -240,16 +230,9 @@ def stems(text: str, language: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
-NEGATIVE = "<negative>"
-"""A term part that is met when a word of :data:`NEGATIVE_CUES` stands within
-:data:`NEGATIVE_WINDOW` words of the term's other parts (``sarana + <negative>``:
-facilities named as lacking, not as available)."""
 NEGATIVE_WINDOW = 6
 """Words between a ``<negative>`` cue and the term it qualifies, at most (set on the
 development set's tune split: the cues there stand 1 to 6 words from their term)."""
-NOT = "!"
-"""A term part ``!word`` is met when the word does *not* occur in the sentence
-(``jelas + !tidak``: clarity, but not "tidak jelas")."""
 
 NEGATIVE_CUES = {
     "id": """kurang kurangnya kekurangan belum tidak tak bukan minim minimnya rendah rendahnya
@@ -333,39 +316,6 @@ def is_frame_sentence(sequence: tuple[str, ...], language: str) -> bool:
 
 
 # --------------------------------------------------------------------------- lexicon
-
-def load_lexicon(path: str | Path, codebook: pd.DataFrame) -> pd.DataFrame:
-    """The hand-written lexicon: one row per canonical code x language x term.
-
-    Columns: code, language, term, weight (float, 1 when empty), note, _line.
-    Raises :class:`InputError` for a code that is not canonical, a term without a
-    word, or a code x language x term given twice.
-    """
-    path = Path(path)
-    table = read_table(path, LEXICON)
-    canonical = set(codebook.loc[codebook["parent"] == "", "code"])
-    seen: dict[tuple[str, str, str], int] = {}
-    for code, language, term, line in zip(table["code"], table["language"], table["term"],
-                                          table["_line"]):
-        if code not in canonical:
-            raise InputError(path, f"'{code}' is not a canonical code of codebook.csv "
-                             "(suggestions are made for canonical codes)", line=line,
-                             column="code")
-        parts = term_parts(term, language)
-        if any(not part or part == (NOT,) for part in parts):
-            raise InputError(path, f"term '{term}' has a part without a word", line=line,
-                             column="term")
-        if not _positive_parts(parts):
-            raise InputError(path, f"term '{term}' needs a part that must occur (not only "
-                             f"'{NEGATIVE}' or '!word' parts)", line=line, column="term")
-        key = (code, language, " ".join(term.lower().split()))
-        if key in seen:
-            raise InputError(path, f"duplicate term '{term}' for {code} ({language}); first "
-                             f"on line {seen[key]}", line=line, column="term")
-        seen[key] = line
-    table["weight"] = [float(w) if w != "" else 1.0 for w in table["weight"]]
-    return table
-
 
 def seed_terms(lexicon: pd.DataFrame | None, language: str) -> pd.DataFrame:
     """The lexicon's terms of one language in the form :func:`match` takes: code, term,

@@ -3,16 +3,23 @@
 Every command reads the corpus under ``--data`` (default: the kit's ``data/``)
 and writes under ``--out`` (default: the kit's ``reports/``), so the same code
 runs on another corpus. A bad input ends the command with a one-line error on
-standard error and exit status 1, never a traceback. Commands import their
-stage lazily so that ``--help`` and ``validate`` start fast.
+standard error and exit status 1, never a traceback: an
+:class:`~analysis.errors.InputError` (file, line, column), a stage's plain
+``ValueError``, or an ``OSError`` (a folder, a file it may not read or write),
+which is reported with the path it concerns. An
+:class:`~analysis.errors.InputWarning` (valid input that is probably not what
+was meant) is printed as one ``warning:`` line and the command goes on.
+Commands import their stage lazily so that ``--help`` and ``validate`` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
+from analysis.errors import InputWarning, one_line
 from analysis.paths import DEFAULT_DATA, DEFAULT_OUT, Layout
 
 COMMANDS: dict[str, tuple[str, callable]] = {}
@@ -33,7 +40,7 @@ def layout_of(args: argparse.Namespace) -> Layout:
 @command("validate", "check every input file and print a verdict per file")
 def _validate(p: argparse.ArgumentParser):
     def run(args):
-        from analysis.sources import validate
+        from analysis.validation import validate
         verdicts = [(_relative(f), v) for f, v in validate(layout_of(args))]
         width = max((len(f) for f, _ in verdicts), default=0)
         failed = 0
@@ -147,11 +154,35 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    shown: set[str] = set()
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, InputWarning):
+            if str(message) not in shown:
+                shown.add(str(message))
+                print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            default_show(message, category, filename, lineno, file, line)
+
+    default_show = warnings.showwarning
+    warnings.showwarning = show_warning
     try:
         return int(args.run(args) or 0)
     except ValueError as exc:  # InputError (file, line, column) or a stage's plain ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # an input or output the system refuses: name the path
+        print(f"error: {os_error(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = default_show
+
+
+def os_error(exc: OSError) -> str:
+    """An ``OSError`` as one line naming its path(s): ``PATH: reason``."""
+    reason = exc.strerror or str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return one_line(f"{' -> '.join(paths)}: {reason}" if paths else reason)

@@ -38,7 +38,8 @@ def _print_table(frame) -> None:
 
 
 def _ratings(args) -> int:
-    from analysis.agreement import agreement_table, ratings_summary, read_ratings
+    from analysis.agreement import (COHEN_INTERVAL, agreement_table, ratings_summary,
+                                    read_ratings)
     ratings = read_ratings(args.ratings)
     if args.json:
         summary = ratings_summary(ratings, resamples=args.resamples, seed=args.seed)
@@ -55,8 +56,8 @@ def _ratings(args) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for r in [header, *rows]:
         print("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
-    print(f"(alpha CI: {args.resamples} bootstrap samples of units, seed {args.seed}; "
-          "Cohen CI: asymptotic, statsmodels)")
+    print(f"(alpha CI: percentile bootstrap, {args.resamples} samples of units, seed "
+          f"{args.seed}; Cohen CI: {COHEN_INTERVAL})")
     return 0
 
 
@@ -109,18 +110,19 @@ def _records(frame) -> list[dict]:
 
 
 def _sheets(args) -> int:
-    from analysis.agreement import sentence_agreement
+    from analysis.agreement import check_same_texts, sentence_agreement
     from analysis.errors import InputError
     from analysis.io import write_csv
     from analysis.schema import read_table
-    from analysis.sources import (CODING, check_spans, load_codebook, load_sources, load_texts,
-                                  read_raw_text)
+    from analysis.sources import (CODING, check_codes, check_spans, load_codebook, load_sources,
+                                  load_texts, present, read_raw_text)
     from analysis.text import corpus_sentences
     paths = [Path(p) for p in args.sheets]
     sheets = []
     for path in paths:
         sheet = read_table(path, CODING)
         sheets.append(sheet[sheet["status"] != "rejected"].reset_index(drop=True))
+    check_same_texts(paths[0], sheets[0], paths[1], sheets[1])
     used = sorted(set().union(*(set(s["source_id"]) for s in sheets)))
     layout = layout_of(args)
     if args.text:
@@ -133,13 +135,18 @@ def _sheets(args) -> int:
         texts = load_texts(layout, load_sources(layout))
     for path, sheet in zip(paths, sheets):
         check_spans(path, sheet, texts)
-    codebook = load_codebook(layout) if args.by != "code" else None
+    # the sheets of a corpus follow its codebook; --by category needs one in any case
+    needed = args.by != "code" or (not args.text and present(layout.codebook_csv))
+    codebook = load_codebook(layout) if needed else None
+    if codebook is not None:
+        for path, sheet in zip(paths, sheets):
+            check_codes(path, sheet, codebook)
     sentences = corpus_sentences({sid: texts[sid] for sid in used})
     try:
         table = sentence_agreement(sheets[0], sheets[1], sentences, by=args.by,
                                    codebook=codebook)
-    except ValueError as exc:
-        raise InputError(paths[0], str(exc)) from None
+    except ValueError as exc:  # codes were checked above: what is left is about --by
+        raise InputError("--by", str(exc)) from None
     out = _out_file(args, f"{_pair_name(paths)}_sentences_by_{args.by}.csv")
     write_csv(table, out)
     if args.json:

@@ -1,4 +1,9 @@
-"""Atomic, deterministic writing of outputs.
+"""Reading inputs safely; atomic, deterministic writing of outputs.
+
+Inputs are read by :func:`read_input_bytes`, which turns every operating-system
+error (a missing file, a folder, a broken symbolic link, a file it may not read)
+into one :class:`~analysis.errors.InputError` naming the path, and by
+:func:`physical_lines`, which splits text into records on real line ends only.
 
 Every output is written to a temporary file in its own folder and renamed over
 the target, so a failed run leaves the previous output intact and a reader never
@@ -9,10 +14,70 @@ so the same table gives the same bytes.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from analysis.errors import InputError
+
+
+def read_problem(path: Path, exc: OSError) -> str:
+    """What went wrong reading ``path``, in words, for an :class:`InputError`."""
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            return (f"broken symbolic link (it points to {os.readlink(path)}, which does not "
+                    "exist)")
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder (expected a file)"
+    if isinstance(exc, PermissionError):
+        return "permission denied (the file cannot be read: check its permissions)"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def read_input_bytes(path: str | Path) -> bytes:
+    """The bytes of an input file; any failure to read it is one :class:`InputError`
+    naming the path (never an ``OSError`` traceback). A device, pipe or socket is refused
+    before reading (reading a pipe would wait for ever)."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise InputError(path, "not a regular file (a device, pipe or socket; expected a "
+                             "file)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, read_problem(path, exc)) from None
+
+
+def physical_lines(text: str) -> list[str]:
+    """``text`` split after every line feed, ends kept (``\\r\\n`` stays with its line).
+
+    Unlike :meth:`str.splitlines`, form feed (a page break in ``pdftotext`` output),
+    vertical tab, NEL, U+2028 and U+2029 are ordinary characters here: only a real
+    line end starts a new line, so line numbers are those of ``grep -n`` and editors.
+    """
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def refuse_nul(path: str | Path, text: str, what: str = "text") -> None:
+    """Raise an :class:`InputError` naming the line of the first NUL character of ``text``
+    (a binary or UTF-16 file; a NUL would be copied into every output)."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise InputError(path, f"NUL character at character {column} of the line: a {what} "
+                         "must not contain NUL (a binary file, or one saved as UTF-16?)",
+                         line=line)
 
 
 def default_mode(directory: bool = False) -> int:

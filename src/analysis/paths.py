@@ -86,6 +86,11 @@ class Layout:
         return self.data / "glosses.csv"
 
     @property
+    def corpus_csv(self) -> Path:
+        """The report's title and date (``key,value`` rows)."""
+        return self.data / "corpus.csv"
+
+    @property
     def lexicon_csv(self) -> Path:
         return self.data / "lexicon.csv"
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import InputError
+from analysis.io import read_input_bytes, refuse_nul
 
 PDF_SUFFIXES = (".pdf",)
 DOCX_SUFFIXES = (".docx",)
@@ -224,7 +225,7 @@ def extract_docx(path: Path) -> Extraction:
 
 def read_plain_text(path: Path) -> Extraction:
     """A plain UTF-8 text, kept byte for byte; refuses a non-UTF-8 or empty one."""
-    data = path.read_bytes()
+    data = read_input_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -243,7 +244,7 @@ def read_study(path: str | Path) -> Extraction:
     if not path.is_file():
         raise InputError(path, "not a file (expected a PDF, a .docx or a plain-text file)")
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:5]
+    head = read_input_bytes(path)[:5]
     if suffix in PDF_SUFFIXES or head == b"%PDF-":
         result = extract_pdf(path)
     elif suffix in DOCX_SUFFIXES:
@@ -252,4 +253,5 @@ def read_study(path: str | Path) -> Extraction:
         result = read_plain_text(path)
     if not result.text.strip():
         raise InputError(path, "the text is empty")
+    refuse_nul(path, result.text, "text")
     return result

@@ -10,6 +10,11 @@ against a :class:`Schema`, and returns an all-string :class:`pandas.DataFrame`
 Policy on columns: a missing required column is an error; an **unknown extra
 column is an error too**, because a misspelt optional column (``memos``) would
 otherwise be dropped silently. Optional columns may be absent and are then empty.
+
+Policy on cells: records end at real line ends only (``\\n``, ``\\r\\n``), so a form
+feed, NEL or U+2028 from a PDF extraction stays in its cell and line numbers are
+those of an editor; no cell may hold a NUL character; ``int`` cells are ASCII
+digits, at most :data:`MAX_INT_DIGITS` of them; patterns match ASCII classes.
 """
 
 from __future__ import annotations
@@ -22,8 +27,13 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.io import physical_lines, read_input_bytes
 
 SLUG = r"[a-z][a-z0-9_]*"
+
+MAX_INT_DIGITS = 12
+"""An ``int`` cell has at most this many digits (offsets into texts of up to a terabyte):
+a longer one is a mistake, and Python refuses to convert one of over 4300 digits."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,9 @@ class Column:
     """One column of an input table.
 
     ``required``: every row must have a non-empty value. ``optional``: the column
-    itself may be absent. ``kind`` is ``str`` or ``int`` (non-negative integer).
+    itself may be absent. ``kind`` is ``str`` or ``int`` (a non-negative integer
+    written in ASCII digits, at most :data:`MAX_INT_DIGITS` of them). ``pattern`` is
+    matched with ASCII classes (``\\d`` is 0-9 only).
     """
 
     name: str
@@ -60,18 +72,22 @@ class Schema:
 
 
 def _records(path: Path):
-    """Yield (first_line, fields) for each CSV record, header included."""
+    """Yield (first_line, fields) for each CSV record, header included.
+
+    Records are split on real line ends only (``\\n``, ``\\r\\n``): a form feed, NEL or
+    U+2028 inside a cell (text extracted from a PDF has them) is part of the cell, and
+    line numbers are those an editor shows.
+    """
+    data = read_input_bytes(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"not valid UTF-8 (byte {exc.start})", line=line) from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not valid UTF-8 (byte {exc.start}; save the file as UTF-8)",
+                         line=line) from None
     if not text.strip():
         raise InputError(path, "file is empty (expected a header row)")
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(physical_lines(text), strict=True)
     prev = 0
     try:
         for fields in reader:
@@ -91,11 +107,12 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
     path = Path(path)
     records = iter(_records(path))
     _, header = next(records)
+    _refuse_nul_fields(path, 1, header, None)
     header = [h.strip() for h in header]
     known = set(schema.names)
     for i, name in enumerate(header):
         if name not in known:
-            raise InputError(path, f"unknown column '{name}' (expected columns: "
+            raise InputError(path, f"unknown column {quoted(name)} (expected columns: "
                              f"{', '.join(schema.names)})", line=1)
         if name in header[:i]:
             raise InputError(path, f"column '{name}' appears twice", line=1)
@@ -110,6 +127,7 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
         if len(fields) != len(header):
             raise InputError(path, f"{len(fields)} fields, expected {len(header)} "
                              f"(as in the header)", line=line)
+        _refuse_nul_fields(path, line, fields, header)
         rows.append(dict(zip(header, fields)))
         lines.append(line)
     data = {c.name: [r.get(c.name, "") for r in rows] for c in schema.columns}
@@ -125,7 +143,7 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
         seen: dict[str, int] = {}
         for value, line in zip(frame[name], lines):
             if value in seen:
-                raise InputError(path, f"duplicate value '{value}' (first on line "
+                raise InputError(path, f"duplicate value {quoted(str(value))} (first on line "
                                  f"{seen[value]})", line=line, column=name)
             seen[value] = line
     return frame
@@ -140,20 +158,46 @@ def records(frame: pd.DataFrame):
         yield SimpleNamespace(**dict(zip(columns, values)))
 
 
+def _refuse_nul_fields(path: Path, line: int, fields: list[str],
+                       names: list[str] | None) -> None:
+    """No cell may hold a NUL character: it would be copied into every output. ``names``:
+    the column names (``None`` for the header row itself)."""
+    for i, value in enumerate(fields):
+        at = value.find("\x00")
+        if at >= 0:
+            physical = line + sum(f.count("\n") for f in fields[:i]) + value.count("\n", 0, at)
+            where = "the cell" if names else f"header field {i + 1}"
+            raise InputError(path, f"NUL character in {where} (a binary file, or one saved "
+                             "as UTF-16? Save it as UTF-8 text)", line=physical,
+                             column=names[i] if names else None)
+
+
+def quoted(value: str, limit: int = 60) -> str:
+    """A cell value quoted for an error message, cut short when long."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[: limit - 20]!r}... ({len(value)} characters)"
+
+
 def _check_value(path: Path, line: int, col: Column, value: str) -> None:
     if value == "":
         if col.required:
             raise InputError(path, "empty value (expected "
                              f"{col.hint or _expected(col)})", line=line, column=col.name)
         return
-    if col.kind == "int" and not re.fullmatch(r"\d+", value):
-        raise InputError(path, f"'{value}' is not a non-negative integer",
-                         line=line, column=col.name)
+    if col.kind == "int":
+        if not re.fullmatch(r"[0-9]+", value):
+            raise InputError(path, f"{quoted(value)} is not a non-negative integer (expected "
+                             "ASCII digits 0-9)", line=line, column=col.name)
+        if len(value) > MAX_INT_DIGITS:
+            raise InputError(path, f"'{value[:MAX_INT_DIGITS]}...' has {len(value)} digits, "
+                             f"more than any offset or count needs (at most {MAX_INT_DIGITS})",
+                             line=line, column=col.name)
     if col.choices and value not in col.choices:
-        raise InputError(path, f"'{value}' is not allowed (expected one of: "
+        raise InputError(path, f"{quoted(value)} is not allowed (expected one of: "
                          f"{', '.join(col.choices)})", line=line, column=col.name)
-    if col.pattern and not re.fullmatch(col.pattern, value):
-        raise InputError(path, f"'{value}' does not match the expected form "
+    if col.pattern and not re.fullmatch(col.pattern, value, re.ASCII):
+        raise InputError(path, f"{quoted(value)} does not match the expected form "
                          f"({col.hint or col.pattern})", line=line, column=col.name)
 
 

@@ -1,22 +1,34 @@
-"""Load and validate the corpus: sources, sites, raw texts, codebook and coding sheets.
+"""Load and validate the corpus: sources, sites, raw texts, codebook, lexicon, section maps,
+coding sheets, second codings, CASP appraisal and guidance.
 
 Every loader checks its table against a schema (see :mod:`analysis.schema`) and
 the cross-table invariants of DESIGN.md, and raises :class:`~analysis.errors.InputError`
-naming file, line and column on the first violation. :func:`load_corpus` loads
-everything; :func:`validate` checks each file separately and reports a verdict
-per file, for the ``validate`` command.
+naming file, line and column on the first violation. :func:`load_inputs` runs
+every loader in data-flow order through a :class:`Checks` object, which either
+stops at the first error (:func:`load_corpus`, for every command) or records one
+verdict per file and goes on (:func:`analysis.validation.validate`, for the
+``validate`` command): both apply the same rules by construction.
+
+Every input path lies inside the data folder: a ``file`` of ``sources.csv`` that is
+absolute, climbs out with ``..`` or resolves (through a symbolic link) outside
+it is refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import re
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, InputWarning
+from analysis.io import read_input_bytes, refuse_nul
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
 
@@ -34,6 +46,8 @@ desa), or an office of a regional government (its parent names which); docs/new_
 ORIGINS = ("hand", "suggested")
 CASP_ANSWERS = ("yes", "cant_tell", "no")
 GUIDANCE_ELEMENTS = ("challenge", "material", "strategy", "outcome")
+LANGUAGES = ("id", "en")
+"""Languages of the lexicon (each has a stemmer in :mod:`analysis.autocode`)."""
 
 SOURCES = Schema("sources", (
     Column("source_id", pattern=SLUG, hint="a lower-case slug"),
@@ -132,33 +146,112 @@ APPRAISAL = Schema("appraisal", (
     Column("reason"),
 ), unique=("question_no",))
 
+LEXICON = Schema("lexicon", (
+    Column("code", pattern=SLUG, hint="a canonical code of codebook.csv"),
+    Column("language", choices=LANGUAGES),
+    Column("term", pattern=r"[^+]+(\+[^+]+)*",
+           hint="a word or phrase; parts joined by ' + ' must all occur in the sentence"),
+    Column("weight", required=False, optional=True, pattern=r"\d{1,6}(\.\d{1,9})?",
+           hint="a non-negative number, or empty for 1"),
+    Column("note", required=False, optional=True),
+))
+
 
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_input_bytes(path)).hexdigest()
 
 
-def read_raw_text(path: Path, sha256: str | None = None, where: tuple[Path, int] | None = None) -> str:
+# --------------------------------------------------------------------------- line-end hints
+
+_FIX_BYTES = ("restore the file byte for byte (git config core.autocrlf false, then "
+              "git checkout -- FILE), or strip the mark and convert to LF line ends "
+              "(e.g. dos2unix FILE)")
+
+
+def _added_marks(data: bytes) -> list[str]:
+    marks = []
+    if data.startswith(codecs.BOM_UTF8):
+        marks.append("starts with a byte-order mark (bytes EF BB BF)")
+    if b"\r\n" in data:
+        marks.append("has CRLF (Windows) line ends")
+    return marks
+
+
+def _checksum_hint(data: bytes, expected: str) -> str:
+    """Why a raw text's checksum may differ: a byte-order mark or CRLF line ends added by
+    an editor or by git's ``core.autocrlf`` (the usual cause on Windows)."""
+    marks = _added_marks(data)
+    if not marks:
+        return ""
+    plain = data.removeprefix(codecs.BOM_UTF8).replace(b"\r\n", b"\n")
+    if hashlib.sha256(plain).hexdigest() == expected:
+        return (f"; the file {' and '.join(marks)} and is otherwise the expected text: "
+                f"{_FIX_BYTES}")
+    return f"; note: the file {' and '.join(marks)}"
+
+
+def _text_hint(text: str, source_id: str, start: int, end: int, quote: str) -> str:
+    """A hint when the quote is found once a byte-order mark or CRLF line ends are
+    discounted (the text was changed after the coding was made)."""
+    if quote.replace("\r\n", "\n") == text[start:end].replace("\r\n", "\n") or (
+            "\r" in quote and "\r" not in text):
+        return ("; the quote holds CRLF line ends where the raw text has LF: the sheet was "
+                "saved with Windows line ends (a spreadsheet program, or git core.autocrlf="
+                "true); convert the sheet to LF line ends (e.g. dos2unix FILE, or git config "
+                "core.autocrlf false and check it out again)")
+    if text.startswith("\ufeff") and text[start + 1:end + 1] == quote:
+        return (f"; the raw text of '{source_id}' starts with a byte-order mark (U+FEFF) "
+                f"that shifts every offset by one: {_FIX_BYTES}")
+    if "\r\n" in text and quote.replace("\n", "\r\n") in text:
+        return (f"; the raw text of '{source_id}' has CRLF line ends, and every CR shifts "
+                f"the offsets after it: {_FIX_BYTES}")
+    return ""
+
+
+def _map_end_hint(text: str, position: int) -> str:
+    """A hint when a section map ends where the text would end without an added byte-order
+    mark or CRLF line ends."""
+    bom = text.startswith("\ufeff")
+    crs = text.count("\r\n")
+    if (bom or crs) and position == len(text) - bom - crs:
+        marks = ([("a byte-order mark (U+FEFF)")] if bom else []) + (
+            [f"{crs} CRLF line ends"] if crs else [])
+        return (f"; the text has {' and '.join(marks)}, which account for the difference: "
+                f"{_FIX_BYTES}")
+    return ""
+
+
+# --------------------------------------------------------------------------- loaders
+
+def read_raw_text(path: Path, sha256: str | None = None,
+                  where: tuple[Path, int] | None = None) -> str:
     """Read a raw text: verify its checksum, decode UTF-8 strictly, change nothing.
 
-    ``where`` is the (table, line) that names the file, used in error messages.
+    ``where`` is the (table, line) that names the file, used in error messages. A
+    text holding a NUL character is refused.
     """
     table, line = where if where else (path, None)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(table, f"raw file {path} not found", line=line, column="file") from None
+        data = read_input_bytes(path)
+    except InputError as exc:
+        if where is None:
+            raise
+        raise InputError(table, f"raw file {path}: {exc.detail}", line=line,
+                         column="file") from None
     if sha256 is not None:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
             raise InputError(table, f"checksum mismatch for {path}: file has {actual}, "
-                             f"expected {sha256} (raw texts must stay byte-identical)",
-                             line=line, column="sha256")
+                             f"expected {sha256} (raw texts must stay byte-identical)"
+                             f"{_checksum_hint(data, sha256)}", line=line, column="sha256")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not valid UTF-8 at byte {exc.start} "
                          f"(raw texts must be UTF-8)",
                          line=data[: exc.start].count(b"\n") + 1) from None
+    refuse_nul(path, text, "raw text")
+    return text
 
 
 def load_sites(layout: Layout) -> pd.DataFrame:
@@ -166,8 +259,27 @@ def load_sites(layout: Layout) -> pd.DataFrame:
     return read_table(layout.sites_csv, SITES)
 
 
+def inside_data(layout: Layout, relative: str) -> Path:
+    """``DATA/relative``, refused unless it stays inside the data folder: no absolute
+    path, no ``..``, and no symbolic link that leads out of it."""
+    rel = Path(relative)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise ValueError(f"'{relative}' leads outside the data folder (expected a path "
+                         "under data/, e.g. raw/site.txt, without '..')")
+    path = layout.data / rel
+    try:
+        root, resolved = layout.data.resolve(), path.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+        raise ValueError(f"'{relative}' cannot be resolved ({exc})") from None
+    if not resolved.is_relative_to(root):
+        raise ValueError(f"'{relative}' resolves to {resolved}, outside the data folder "
+                         f"{root} (a symbolic link?)")
+    return path
+
+
 def load_sources(layout: Layout, sites: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per document (data/sources.csv); every site must exist in sites.csv."""
+    """One row per document (data/sources.csv); every site must exist in sites.csv and
+    every ``file`` lie inside the data folder."""
     sources = read_table(layout.sources_csv, SOURCES)
     known = set(sites["site"]) if sites is not None else None
     for row in records(sources):
@@ -177,16 +289,22 @@ def load_sources(layout: Layout, sites: pd.DataFrame | None = None) -> pd.DataFr
         if known is not None and row.site and row.site not in known:
             raise InputError(layout.sources_csv, f"unknown site '{row.site}' (not in "
                              f"{layout.sites_csv.name})", line=row._line, column="site")
+        try:
+            inside_data(layout, row.file)
+        except ValueError as exc:
+            raise InputError(layout.sources_csv, str(exc), line=row._line,
+                             column="file") from None
     return sources
+
+
+def load_text(layout: Layout, row) -> str:
+    """The raw text of one row of sources.csv, its checksum verified."""
+    return read_raw_text(layout.data / row.file, row.sha256, where=(layout.sources_csv, row._line))
 
 
 def load_texts(layout: Layout, sources: pd.DataFrame) -> dict[str, str]:
     """The raw text of every source, keyed by source_id, checksums verified."""
-    return {
-        row.source_id: read_raw_text(layout.data / row.file, row.sha256,
-                                     where=(layout.sources_csv, row._line))
-        for row in records(sources)
-    }
+    return {row.source_id: load_text(layout, row) for row in records(sources)}
 
 
 def load_codebook(layout: Layout) -> pd.DataFrame:
@@ -206,6 +324,56 @@ def load_codebook(layout: Layout) -> pd.DataFrame:
                              column="category")
     book["canonical_code"] = [r.parent or r.code for r in records(book)]
     return book
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+NEGATIVE = "<negative>"
+"""A lexicon term part met when a problem word stands near the term's other parts
+(``sarana + <negative>``; see :mod:`analysis.autocode`)."""
+NOT = "!"
+"""The prefix of a lexicon term part met when its word does *not* occur (``!tidak``)."""
+
+
+def term_problem(term: str) -> str:
+    """What is wrong with a lexicon term's grammar (``a + b``, ``<negative>``, ``!word``),
+    or ``""``: every part needs a word, and one part must be a word that must occur."""
+    parts = [part.strip() for part in term.split("+")]
+    if any(not _LETTER.search(part.removeprefix(NOT)) for part in parts):
+        return "has a part without a word"
+    if all(part == NEGATIVE or part.startswith(NOT) for part in parts):
+        return f"needs a part that must occur (not only '{NEGATIVE}' or '!word' parts)"
+    return ""
+
+
+def load_lexicon(path: str | Path, codebook: pd.DataFrame) -> pd.DataFrame:
+    """The hand-written lexicon of the new-site suggestions: one row per canonical code x
+    language x term.
+
+    Columns: code, language, term, weight (float, 1 when empty), note, _line.
+    Raises :class:`InputError` for a code that is not canonical, a term with a part
+    without a word, or a code x language x term given twice.
+    """
+    path = Path(path)
+    table = read_table(path, LEXICON)
+    canonical = set(codebook.loc[codebook["parent"] == "", "code"])
+    seen: dict[tuple[str, str, str], int] = {}
+    for code, language, term, line in zip(table["code"], table["language"], table["term"],
+                                          table["_line"]):
+        if code not in canonical:
+            raise InputError(path, f"'{code}' is not a canonical code of codebook.csv "
+                             "(suggestions are made for canonical codes)", line=line,
+                             column="code")
+        problem = term_problem(term)
+        if problem:
+            raise InputError(path, f"term '{term}' {problem}", line=line, column="term")
+        key = (code, language, " ".join(term.lower().split()))
+        if key in seen:
+            raise InputError(path, f"duplicate term '{term}' for {code} ({language}); first "
+                             f"on line {seen[key]}", line=line, column="term")
+        seen[key] = line
+    table["weight"] = [float(w) if w != "" else 1.0 for w in table["weight"]]
+    return table
 
 
 def check_spans(path: Path, frame: pd.DataFrame, texts: dict[str, str],
@@ -230,7 +398,22 @@ def check_spans(path: Path, frame: pd.DataFrame, texts: dict[str, str],
         actual = text[start:end]
         if actual != quote:
             raise InputError(path, f"quote differs from the raw text at {start}:{end} "
-                             f"(text there: {actual[:60]!r})", line=line, column="quote")
+                             f"(text there: {actual[:60]!r})"
+                             f"{_text_hint(text, source_id, start, end, quote)}",
+                             line=line, column="quote")
+
+
+def check_codes(path: Path, sheet: pd.DataFrame, codebook: pd.DataFrame) -> None:
+    """Every code of a coding sheet is in the codebook, and every barrier is negative."""
+    categories = dict(zip(codebook["code"], codebook["category"]))
+    for code, valence, line in zip(sheet["code"].tolist(), sheet["valence"].tolist(),
+                                   sheet["_line"].tolist()):
+        if code not in categories:
+            raise InputError(path, f"unknown code '{code}' (not in codebook.csv)",
+                             line=line, column="code")
+        if categories[code] == "barrier" and valence != "negative":
+            raise InputError(path, "a barrier is always 'negative'", line=line,
+                             column="valence")
 
 
 def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd.DataFrame,
@@ -245,15 +428,7 @@ def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd
     own = own_sources if own_sources is not None else set(
         sources.loc[sources["site"] == site, "source_id"])
     check_spans(path, sheet, texts, own)
-    categories = dict(zip(codebook["code"], codebook["category"]))
-    for code, valence, line in zip(sheet["code"].tolist(), sheet["valence"].tolist(),
-                                   sheet["_line"].tolist()):
-        if code not in categories:
-            raise InputError(path, f"unknown code '{code}' (not in codebook.csv)",
-                             line=line, column="code")
-        if categories[code] == "barrier" and valence != "negative":
-            raise InputError(path, "a barrier is always 'negative'", line=line,
-                             column="valence")
+    check_codes(path, sheet, codebook)
     if sections:
         for source_id, rows in sheet.groupby("source_id", sort=True):
             smap = sections.get(source_id)
@@ -300,8 +475,18 @@ def load_section_map(path: Path, source_id: str, text: str) -> pd.DataFrame:
                              line=row._line, column="end")
         position = row.end
     if position != len(text):
-        raise InputError(path, f"spans end at {position}, the text at {len(text)}")
+        raise InputError(path, f"spans end at {position}, the text at {len(text)}"
+                         f"{_map_end_hint(text, position)}")
     return smap
+
+
+def load_casp_questions(path: Path) -> pd.DataFrame:
+    """One row per question of the CASP checklist (at least one)."""
+    table = read_table(path, CASP_QUESTIONS)
+    if table.empty:
+        raise InputError(path, "no questions (expected one row per CASP question: "
+                         "question_no,question)")
+    return table
 
 
 def load_appraisal(path: Path, sources: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
@@ -315,11 +500,19 @@ def load_appraisal(path: Path, sources: pd.DataFrame, questions: pd.DataFrame) -
                              column="source_id")
         if row.question_no not in known_q:
             raise InputError(path, f"question {row.question_no} is not a CASP question "
-                             f"(expected 1-{max(known_q)})", line=row._line, column="question_no")
+                             f"(expected one of {_numbers(known_q)})", line=row._line,
+                             column="question_no")
     missing = known_q - set(table["question_no"])
     if missing:
         raise InputError(path, f"questions {sorted(missing)} are not answered")
     return table
+
+
+def _numbers(values: set[int]) -> str:
+    ordered = sorted(values)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{ordered[0]}-{ordered[-1]}"
+    return ", ".join(map(str, ordered))
 
 
 def load_guidance(path: Path, texts: dict[str, str], codebook: pd.DataFrame) -> pd.DataFrame:
@@ -349,151 +542,233 @@ class Corpus:
     casp_questions: pd.DataFrame | None = None
     guidance: pd.DataFrame | None = None
     second_coding: pd.DataFrame | None = None
+    lexicon: pd.DataFrame | None = None
 
     @property
     def site_ids(self) -> list[str]:
         return sorted(self.sites["site"])
 
 
-def _load_section_maps(layout: Layout, texts: dict[str, str]) -> dict[str, pd.DataFrame]:
-    maps = {}
-    for source_id, text in sorted(texts.items()):
-        path = layout.sections_csv(source_id)
-        if path.exists():
-            maps[source_id] = load_section_map(path, source_id, text)
-    return maps
+# --------------------------------------------------------------------------- every input
+
+class Checks:
+    """Runs the loading steps of a corpus, one per input file.
+
+    ``strict`` (every command): the first error is raised. Otherwise (``validate``):
+    each step's verdict is recorded and the run goes on; a step whose prerequisite
+    failed is recorded as ``not checked: needs FILE``. A verdict is ``ok ...``,
+    ``FAIL <error>`` or ``not checked: ...``.
+    """
+
+    def __init__(self, layout: Layout, strict: bool = True):
+        self.layout = layout
+        self.strict = strict
+        self.verdicts: list[tuple[str, str]] = []
+        self.failed: set[Path] = set()
+
+    def name(self, path: Path) -> str:
+        """``path`` as the data folder's README names it (``coding/manoi.csv``)."""
+        try:
+            return path.relative_to(self.layout.data).as_posix()
+        except ValueError:
+            return str(path)
+
+    def step(self, path: Path, load: Callable[[], object],
+             describe: Callable[[object], str] = lambda result: "ok",
+             needs: Iterable[Path] = ()):
+        """``load()`` as the check of ``path``; its result, or ``None`` if it failed or was
+        not run because one of ``needs`` (input files) failed."""
+        blocked = [need for need in needs if need in self.failed]
+        if blocked:
+            self.failed.add(path)
+            self.verdicts.append((str(path), f"not checked: needs {self.name(blocked[0])}"))
+            return None
+        try:
+            result = load()
+        except InputError as exc:
+            if self.strict:
+                raise
+            self.failed.add(path)
+            self.verdicts.append((str(path), f"FAIL {exc}"))
+            return None
+        self.verdicts.append((str(path), describe(result)))
+        return result
+
+    def warn(self, path: Path, message: str) -> str:
+        """A warning about a valid input: a Python warning (``InputWarning``, which the
+        command line prints as one line) when strict; returned for the verdict."""
+        if self.strict:
+            warnings.warn(f"{path}: {message}", InputWarning, stacklevel=3)
+        return message
 
 
-def _unknown_sheets(layout: Layout, folder: Path, sites: pd.DataFrame) -> None:
-    known = set(sites["site"])
-    for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
-        if path.stem not in known:
-            raise InputError(path, f"unknown site '{path.stem}' (the file name must be a site "
-                             f"of {layout.sites_csv.name})")
+def present(path: Path) -> bool:
+    """The file exists, or is a symbolic link (a broken one is then reported, not skipped)."""
+    return path.exists() or path.is_symlink()
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def _unknown_site(layout: Layout, path: Path):
+    """The check of a file named for a site that sites.csv does not list."""
+    def load():
+        raise InputError(path, f"unknown site '{path.stem}' (the file name must be a site of "
+                         f"{layout.sites_csv.name})")
+    return load
+
+
+def _sheet_verdict(checks: Checks, path: Path, site: str, sheet: pd.DataFrame,
+                   main: bool) -> str:
+    """``ok (N segments...)``; for a site's main sheet (``main``, when the tables would use
+    it) without an accepted segment, a warning too."""
+    status = sheet["status"]
+    accepted = int(status.isin(["", "accepted"]).sum())
+    suggested = int((status == "suggested").sum())
+    counts = f"{accepted} segments" + (f", {suggested} suggested" if suggested else "")
+    if main and accepted == 0:
+        why = (f"{suggested} suggestions await review" if suggested
+               else "the sheet has no rows")
+        return (f"ok ({counts}); warning: " + checks.warn(
+            path, f"site '{site}' has no accepted coded segment ({why}): every table and the "
+                  "report show it with no finding"))
+    return f"ok ({counts})"
+
+
+def load_inputs(checks: Checks, *, accepted_only: bool = True) -> Corpus:
+    """Run every input's loader in data-flow order through ``checks``.
+
+    Strict, this returns the validated :class:`Corpus`; otherwise the fields whose
+    files failed are ``None`` or lack those files' rows. A coding sheet is required
+    for every site of sites.csv (a missing one is an error); a site whose sheet has
+    no accepted segment is valid but gets a warning.
+    """
+    layout = checks.layout
+    step = checks.step
+    sites = step(layout.sites_csv, lambda: load_sites(layout), lambda t: f"ok ({len(t)} sites)")
+    sources = step(layout.sources_csv, lambda: load_sources(layout, sites),
+                   lambda t: f"ok ({len(t)} sources)", needs=[layout.sites_csv])
+    texts: dict[str, str] = {}
+    text_files: dict[str, Path] = {}
+    for row in records(sources) if sources is not None else []:
+        path = layout.data / row.file
+        text_files[row.source_id] = path
+        text = step(path, lambda row=row: load_text(layout, row),
+                    lambda t, row=row: f"ok (sha256 {row.sha256[:12]}..., {len(t)} characters)")
+        if text is not None:
+            texts[row.source_id] = text
+    codebook = step(layout.codebook_csv, lambda: load_codebook(layout),
+                    lambda t: f"ok ({len(t)} codes, {(t['parent'] == '').sum()} canonical)")
+    lexicon = None
+    if present(layout.lexicon_csv):
+        lexicon = step(layout.lexicon_csv, lambda: load_lexicon(layout.lexicon_csv, codebook),
+                       lambda t: f"ok ({len(t)} terms)", needs=[layout.codebook_csv])
+    sections: dict[str, pd.DataFrame] = {}
+    map_files: dict[str, Path] = {}
+    for source_id, path in sorted((s, layout.sections_csv(s)) for s in text_files):
+        if not present(path):
+            continue  # a section map is optional
+        map_files[source_id] = path
+        smap = step(path, lambda p=path, s=source_id: load_section_map(p, s, texts[s]),
+                    lambda t: f"ok ({len(t)} spans)", needs=[text_files[source_id]])
+        if smap is not None:
+            sections[source_id] = smap
+
+    own = (sources.groupby("site")["source_id"].agg(set).to_dict()
+           if sources is not None else {})
+    known_sites = set(sites["site"]) if sites is not None else set()
+
+    def sheet_needs(site: str) -> list[Path]:
+        ids = sorted(own.get(site, set()))
+        return [layout.sites_csv, layout.sources_csv, layout.codebook_csv,
+                *(text_files[s] for s in ids), *(map_files[s] for s in ids if s in map_files)]
+
+    def load_sheet(path: Path, site: str, seen: dict[str, tuple[str, int]] | None):
+        if not present(path):
+            raise InputError(path, f"file not found: site '{site}' of "
+                             f"{layout.sites_csv.name} has no coding sheet (restore it, or "
+                             "remove the site from sites.csv and sources.csv)")
+        sheet = load_coding_sheet(path, site, texts, codebook, sources, sections,
+                                  own_sources=own.get(site, set()))
+        if seen is not None:  # segment ids are unique across the sites' sheets
+            for segment_id, line in zip(sheet["segment_id"], sheet["_line"]):
+                if segment_id in seen:
+                    other, other_line = seen[segment_id]
+                    raise InputError(path, f"duplicate value '{segment_id}' (also in "
+                                     f"{other}.csv, line {other_line})", line=line,
+                                     column="segment_id")
+            seen.update({sid: (site, line) for sid, line in
+                         zip(sheet["segment_id"], sheet["_line"])})
+        return sheet
+
+    def per_site(paths: Iterable[Path], load, describe=lambda path, site: lambda t: "ok",
+                 needs=sheet_needs) -> list[pd.DataFrame]:
+        """Check each file named for a site (``coding/<site>.csv``, ...), in name order."""
+        out = []
+        for path in sorted(paths):
+            site = path.stem
+            if sites is not None and site not in known_sites:
+                step(path, _unknown_site(layout, path))
+                continue
+            result = step(path, lambda p=path, s=site: load(p, s), describe(path, site),
+                          needs=needs(site))
+            if result is not None:
+                out.append(result)
+        return out
+
+    seen: dict[str, tuple[str, int]] = {}
+    sheets = per_site(
+        set(_csv_files(layout.coding_dir)) | {layout.coding_csv(s) for s in known_sites},
+        lambda p, s: load_sheet(p, s, seen),
+        lambda p, s: lambda t: _sheet_verdict(checks, p, s, t, main=accepted_only))
+    coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
+    if accepted_only:
+        coding = coding[coding["status"].isin(["", "accepted"])].reset_index(drop=True)
+
+    second = per_site(_csv_files(layout.second_coding_dir), lambda p, s: load_sheet(p, s, None),
+                      lambda p, s: lambda t: _sheet_verdict(checks, p, s, t, main=False))
+
+    corpus = Corpus(layout, sites, sources, texts, codebook, coding, sections,
+                    second_coding=pd.concat(second, ignore_index=True) if second else None,
+                    lexicon=lexicon)
+    appraisals = _csv_files(layout.appraisal_dir)
+    if present(layout.casp_questions_csv) or appraisals:
+        corpus.casp_questions = step(
+            layout.casp_questions_csv, lambda: _casp_questions(layout),
+            lambda t: f"ok ({len(t)} questions)")
+    tables = per_site(appraisals,
+                      lambda p, s: load_appraisal(p, sources, corpus.casp_questions),
+                      lambda p, s: lambda t: f"ok ({len(t)} answers)",
+                      lambda s: [layout.sites_csv, layout.sources_csv, layout.casp_questions_csv])
+    if tables:
+        corpus.appraisal = pd.concat(tables, ignore_index=True)
+    if present(layout.guidance_csv):
+        corpus.guidance = step(
+            layout.guidance_csv, lambda: load_guidance(layout.guidance_csv, texts, codebook),
+            lambda t: f"ok ({len(t)} segments)",
+            needs=[layout.sources_csv, layout.codebook_csv, *text_files.values()])
+    return corpus
+
+
+def _casp_questions(layout: Layout) -> pd.DataFrame:
+    """The CASP questions, required as soon as an appraisal answers them."""
+    if not present(layout.casp_questions_csv):
+        raise InputError(layout.casp_questions_csv, "file not found (the appraisals in "
+                         f"{layout.appraisal_dir.name}/ answer its questions)")
+    return load_casp_questions(layout.casp_questions_csv)
 
 
 def load_corpus(layout: Layout | None = None, *, accepted_only: bool = True) -> Corpus:
-    """Load and validate every input of a corpus.
+    """Load and validate every input of a corpus; the first bad input raises
+    :class:`InputError`.
 
     ``coding`` holds the segments of every site's sheet with a leading ``site``
     column. Rows with ``status`` ``suggested`` or ``rejected`` (suggestions of the
     new-site command) are kept out unless ``accepted_only`` is false.
     """
-    layout = layout or Layout()
-    sites = load_sites(layout)
-    sources = load_sources(layout, sites)
-    texts = load_texts(layout, sources)
-    codebook = load_codebook(layout)
-    sections = _load_section_maps(layout, texts)
-    _unknown_sheets(layout, layout.coding_dir, sites)
-    sheets = []
-    own = sources.groupby("site")["source_id"].agg(set).to_dict()
-    for site in sorted(sites["site"]):
-        path = layout.coding_csv(site)
-        if path.exists():
-            sheets.append(load_coding_sheet(path, site, texts, codebook, sources, sections,
-                                            own_sources=own.get(site, set())))
-    coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
-    seen: dict[str, str] = {}
-    for row in records(coding):
-        if row.segment_id in seen and seen[row.segment_id] != row.site:
-            raise InputError(layout.coding_csv(row.site), f"duplicate value '{row.segment_id}' "
-                             f"(also in {seen[row.segment_id]}.csv)", line=row._line,
-                             column="segment_id")
-        seen[row.segment_id] = row.site
-    if accepted_only:
-        coding = coding[coding["status"].isin(["", "accepted"])].reset_index(drop=True)
-    corpus = Corpus(layout, sites, sources, texts, codebook, coding, sections)
-    if layout.casp_questions_csv.exists():
-        corpus.casp_questions = read_table(layout.casp_questions_csv, CASP_QUESTIONS)
-        _unknown_sheets(layout, layout.appraisal_dir, sites)
-        tables = [load_appraisal(p, sources, corpus.casp_questions)
-                  for p in sorted(layout.appraisal_dir.glob("*.csv"))]
-        if tables:
-            corpus.appraisal = pd.concat(tables, ignore_index=True)
-    if layout.guidance_csv.exists():
-        corpus.guidance = load_guidance(layout.guidance_csv, texts, codebook)
-    if layout.second_coding_dir.exists():
-        _unknown_sheets(layout, layout.second_coding_dir, sites)
-        second = [load_coding_sheet(p, p.stem, texts, codebook, sources, sections,
-                                    own_sources=own.get(p.stem, set()))
-                  for p in sorted(layout.second_coding_dir.glob("*.csv"))]
-        if second:
-            corpus.second_coding = pd.concat(second, ignore_index=True)
-    return corpus
+    return load_inputs(Checks(layout or Layout()), accepted_only=accepted_only)
 
 
 def _empty_coding() -> pd.DataFrame:
     return pd.DataFrame(columns=["site", *CODING.names, "_line"])
-
-
-def validate(layout: Layout) -> list[tuple[str, str]]:
-    """Check every input file; return one ``(file, verdict)`` pair per file.
-
-    A verdict is ``ok ...`` or the one-line error. Files are checked in the order
-    the data flow reads them; a file whose prerequisites failed is reported as
-    ``skipped``.
-    """
-    verdicts: list[tuple[str, str]] = []
-
-    def check(path: Path, fn, describe=lambda result: "ok"):
-        try:
-            result = fn()
-        except InputError as exc:
-            verdicts.append((str(path), f"FAIL {exc}"))
-            return None
-        verdicts.append((str(path), describe(result)))
-        return result
-
-    sites = check(layout.sites_csv, lambda: load_sites(layout),
-                  lambda t: f"ok ({len(t)} sites)")
-    sources = check(layout.sources_csv, lambda: load_sources(layout, sites),
-                    lambda t: f"ok ({len(t)} sources)") if sites is not None else None
-    texts: dict[str, str] = {}
-    if sources is not None:
-        for row in records(sources):
-            path = layout.data / row.file
-            text = check(path, lambda row=row, path=path: read_raw_text(
-                path, row.sha256, where=(layout.sources_csv, row._line)),
-                lambda t, row=row: f"ok (sha256 {row.sha256[:12]}..., {len(t)} characters)")
-            if text is not None:
-                texts[row.source_id] = text
-    codebook = check(layout.codebook_csv, lambda: load_codebook(layout),
-                     lambda t: f"ok ({len(t)} codes, {(t['parent'] == '').sum()} canonical)")
-    if layout.lexicon_csv.exists() and codebook is not None:
-        from analysis.autocode import load_lexicon
-        check(layout.lexicon_csv, lambda: load_lexicon(layout.lexicon_csv, codebook),
-              lambda t: f"ok ({len(t)} terms)")
-    sections: dict[str, pd.DataFrame] = {}
-    for source_id, text in sorted(texts.items()):
-        path = layout.sections_csv(source_id)
-        if path.exists():
-            smap = check(path, lambda p=path, s=source_id, t=text: load_section_map(p, s, t),
-                         lambda t: f"ok ({len(t)} spans)")
-            if smap is not None:
-                sections[source_id] = smap
-    if sites is not None:
-        sheets = sorted(layout.coding_dir.glob("*.csv"))
-        sheets += sorted(layout.second_coding_dir.glob("*.csv"))
-        for path in sheets:
-            site = path.stem
-            if site not in set(sites["site"]):
-                verdicts.append((str(path), f"FAIL {InputError(path, f'unknown site {site!r}')}"))
-            elif sources is None or codebook is None:
-                verdicts.append((str(path), "skipped (sources or codebook invalid)"))
-            else:
-                check(path, lambda p=path, s=site: load_coding_sheet(
-                    p, s, texts, codebook, sources, sections),
-                    lambda t: f"ok ({len(t)} segments)")
-    if layout.casp_questions_csv.exists():
-        questions = check(layout.casp_questions_csv,
-                          lambda: read_table(layout.casp_questions_csv, CASP_QUESTIONS),
-                          lambda t: f"ok ({len(t)} questions)")
-        if questions is not None and sources is not None:
-            for path in sorted(layout.appraisal_dir.glob("*.csv")):
-                check(path, lambda p=path: load_appraisal(p, sources, questions),
-                      lambda t: f"ok ({len(t)} answers)")
-    if layout.guidance_csv.exists() and codebook is not None:
-        check(layout.guidance_csv, lambda: load_guidance(layout.guidance_csv, texts, codebook),
-              lambda t: f"ok ({len(t)} segments)")
-    return verdicts

@@ -229,6 +229,16 @@ def coder_agreement(corpus: Corpus) -> pd.DataFrame:
     return out[columns]
 
 
+SPREADSHEET_NOTE = (
+    "Opening these files in a spreadsheet program: every cell is written exactly as the data "
+    "holds it, which is right for CSV. A cell that begins with `=`, `+`, `-` or `@` (a quote "
+    "that starts with a dash, a negative kappa) is plain text here, but Excel, LibreOffice "
+    "Calc or Google Sheets may read it as a formula when the file is opened directly. Import "
+    "the file instead (Excel: Data > From Text/CSV; LibreOffice: the text import dialog) with "
+    "the text columns set to Text, or read it with pandas or R.")
+"""The data dictionary's note on cells a spreadsheet program may take for formulas."""
+
+
 def dictionary_table() -> pd.DataFrame:
     """One row per output table x column: table, rows (what a row is), column, description."""
     return pd.DataFrame([(name, rows, col, desc) for name, (rows, cols) in DICTIONARY.items()
@@ -239,7 +249,8 @@ def dictionary_table() -> pd.DataFrame:
 def dictionary_markdown() -> str:
     lines = ["# Output tables", "",
              "Written by `python -m analysis tables` (and `make tables`, `make report`).",
-             "Generated: do not edit. Same inputs give byte-identical files.", ""]
+             "Generated: do not edit. Same inputs give byte-identical files.", "",
+             SPREADSHEET_NOTE, ""]
     for name, (rows, cols) in DICTIONARY.items():
         lines += [f"## {name}.csv", "", f"One row: {rows}.", "", "| column | description |",
                   "|---|---|"]

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from analysis import comparison
 from analysis.coding import evidence, primary, segments as segment_table
@@ -214,7 +215,18 @@ def profile_display(an: Analysis, site: str, category: str):
         uuid=f"profile-{category}")
 
 
-def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2):
+class Table(Styler):
+    """A styled table whose plain-text form is the table itself, not ``<Styler at 0x...>``:
+    readable where HTML is not shown, and the same in every run (committed notebooks stay
+    byte-stable)."""
+
+    digits = 2
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=False, float_format=f"{{:.{self.digits}f}}".format)
+
+
+def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2) -> Table:
     """A table as a notebook shows it: no index, text left-aligned and wrapped, numbers
     rounded as in the PDF (``digits`` decimals; whole numbers as they are). The HTML is
     deterministic (fixed ``uuid``), so nbval can compare it."""
@@ -222,10 +234,11 @@ def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2):
                          if c == c.lower() else c)  # headers as words: "segment id" -> "Segment id"
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     texts = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
-    style = (table.style.hide(axis="index").set_uuid(uuid)
+    style = (Table(table).hide(axis="index").set_uuid(uuid)
              .format({c: f"{{:.{digits}f}}" for c in floats}, na_rep="")
              .set_properties(subset=texts, **{"text-align": "left", "white-space": "normal"})
              .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+    style.digits = digits
     return style
 
 

@@ -272,7 +272,7 @@ def test_a_coding_that_follows_the_convention_carries_valence_evidence_and_attri
 @pytest.mark.skipif(not REAL_SHEETS, reason="the kit's coding sheets are not there")
 def test_sections_come_from_the_section_map_by_offset(tmp_path):
     layout = without_sheets(Layout(), tmp_path)
-    text = load_corpus(layout).texts["manoi"]
+    text = load_corpus(layout, require_sheets=False).texts["manoi"]
     quote = "interaksi yang harmonis dan komunikatif antara kepala distrik dan pegawai"
     english = text[:1410].index("interaction")        # the English abstract: not coded
     archive = foreign_qdpx(tmp_path / "x.qdpx", {"manoi.txt": text},

@@ -191,7 +191,7 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     lines = {int(i["where"].rsplit(":", 1)[1]) for i in kit.status() if i["kind"] == "cerqual"}
     for line, row in enumerate(findings, start=2):
         if line in lines:
-            row["explanation"] += f" {NAME} ({slug}) also reports it; judgment unchanged."
+            row["explanation"] += f" {NAME} also reports it; judgment unchanged."
             if "judged_sites" in row:
                 row["judged_sites"] = ";".join(sorted({*row["judged_sites"].split(";"), slug}
                                                       - {""}))

@@ -429,7 +429,7 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
                    template_dir, read_options) -> ImportResult:
     archive = Path(archive)
     template_dir = Path(template_dir) if template_dir else layout.out / "exchange"
-    corpus = load_corpus(layout, accepted_only=False)
+    corpus = load_corpus(layout, accepted_only=False, require_sheets=False)  # it writes them
     project = read_qdpx(archive, **read_options)
     kit = KitNames.of(corpus.codebook)
     segments = project.segments

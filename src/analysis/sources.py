@@ -636,13 +636,15 @@ def _sheet_verdict(checks: Checks, path: Path, site: str, sheet: pd.DataFrame,
     return f"ok ({counts})"
 
 
-def load_inputs(checks: Checks, *, accepted_only: bool = True) -> Corpus:
+def load_inputs(checks: Checks, *, accepted_only: bool = True,
+                require_sheets: bool = True) -> Corpus:
     """Run every input's loader in data-flow order through ``checks``.
 
     Strict, this returns the validated :class:`Corpus`; otherwise the fields whose
     files failed are ``None`` or lack those files' rows. A coding sheet is required
-    for every site of sites.csv (a missing one is an error); a site whose sheet has
-    no accepted segment is valid but gets a warning.
+    for every site of sites.csv (a missing one is an error) unless ``require_sheets``
+    is false (a command that is about to write the sheets, such as import-coding); a
+    site whose sheet has no accepted segment is valid but gets a warning.
     """
     layout = checks.layout
     step = checks.step
@@ -718,8 +720,9 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True) -> Corpus:
         return out
 
     seen: dict[str, tuple[str, int]] = {}
+    required = {layout.coding_csv(s) for s in known_sites} if require_sheets else set()
     sheets = per_site(
-        set(_csv_files(layout.coding_dir)) | {layout.coding_csv(s) for s in known_sites},
+        set(_csv_files(layout.coding_dir)) | required,
         lambda p, s: load_sheet(p, s, seen),
         lambda p, s: lambda t: _sheet_verdict(checks, p, s, t, main=accepted_only))
     coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
@@ -759,15 +762,18 @@ def _casp_questions(layout: Layout) -> pd.DataFrame:
     return load_casp_questions(layout.casp_questions_csv)
 
 
-def load_corpus(layout: Layout | None = None, *, accepted_only: bool = True) -> Corpus:
+def load_corpus(layout: Layout | None = None, *, accepted_only: bool = True,
+                require_sheets: bool = True) -> Corpus:
     """Load and validate every input of a corpus; the first bad input raises
     :class:`InputError`.
 
     ``coding`` holds the segments of every site's sheet with a leading ``site``
     column. Rows with ``status`` ``suggested`` or ``rejected`` (suggestions of the
-    new-site command) are kept out unless ``accepted_only`` is false.
+    new-site command) are kept out unless ``accepted_only`` is false. With
+    ``require_sheets`` false, a site of sites.csv may lack its coding sheet.
     """
-    return load_inputs(Checks(layout or Layout()), accepted_only=accepted_only)
+    return load_inputs(Checks(layout or Layout()), accepted_only=accepted_only,
+                       require_sheets=require_sheets)
 
 
 def _empty_coding() -> pd.DataFrame:

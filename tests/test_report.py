@@ -620,3 +620,13 @@ def test_an_empty_field_reads_not_given_only_when_the_notes_say_the_text_lacks_i
         notes, field, wording):
     from analysis.views import missing_wording
     assert missing_wording(field, notes) == wording
+
+
+def test_a_field_filled_in_from_a_public_record_names_that_record_in_the_references(built):
+    sources = pd.read_csv(built.layout.sources_csv, dtype=str, keep_default_na=False)
+    records = [url for url in sources.get("bib_source", pd.Series(dtype=str)) if url]
+    if not records:
+        pytest.skip("no source of this corpus has a field taken from a public record")
+    references = built.flat[built.flat.rindex("References"):]
+    for url in records:
+        assert f"Filled in from a public record, not the text: {url}." in references

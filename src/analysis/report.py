@@ -478,7 +478,8 @@ def _studies(body: _Body, c: _Ctx) -> None:
               + (f", which {number_word(n_gaps)} of the {number_word(len(studies))} texts give "
                  "only in part" if n_gaps else "")
               + ". A field a text does not give is left empty in the data and shown as “not "
-              "given in the text”, never filled in from elsewhere; a field nobody has filled in "
+              "given in the text”, never guessed; one filled in from a public record outside "
+              "the text names that record in the references; a field nobody has filled in "
               "yet (a newly added study) is shown as “not yet recorded”.")
     rows = []
     for r in records(studies):
@@ -815,16 +816,19 @@ def _reference(c: _Ctx, s) -> str:
     """One source as a reference: what sources.csv records, a missing field said to be so."""
     def field(value: str, name: str) -> str:
         return value or f"{name.capitalize()} {missing_wording(name, s.notes)}"
+    record = getattr(s, "bib_source", "")
     return (f"{field(s.authors, 'authors')} ({field(s.year, 'year')}). "
-            f"{field(s.title, 'title')}. {field(s.venue, 'venue')}. ")
+            f"{field(s.title, 'title')}. {field(s.venue, 'venue')}. "
+            + (f"Filled in from a public record, not the text: {record}. " if record else ""))
 
 
 def _references(body: _Body, c: _Ctx) -> None:
     studies = c.t["studies"]
     office = dict(zip(studies["site"], studies["name"]))
     body.heading("References", numbered=False)
-    body.para("The texts this synthesis codes (data/sources.csv), as far as the records "
-              "identify them. A field that is not recorded is said to be missing, never guessed.")
+    body.para("The texts this synthesis codes (data/sources.csv), as far as the texts and "
+              "public records identify them. A field that is not recorded is said to be "
+              "missing, never guessed; a field taken from a record outside the text names it.")
     for s in records(c.corpus.sources):
         what = (f"Case study of {c.name(s.site)} ({office.get(s.site, '')})." if s.site
                 else "Practitioner guidance: the reference for what training addresses.")

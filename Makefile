@@ -71,8 +71,10 @@ new-site: $(STAMP)
 	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt NAME='Office' LEVEL=kabupaten|kota|distrik UNIT='Unit studied'"; exit 2; }
 	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)") $(if $(LEVEL),--admin-level "$(LEVEL)") $(if $(UNIT),--unit "$(UNIT)")
 
+# Tests run on every core (pytest-xdist); --dist loadfile keeps each file, and so each
+# notebook's nbval cells, in order on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n auto --dist loadfile tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
 bench: $(STAMP)

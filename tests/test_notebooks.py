@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -49,11 +50,22 @@ def _notebook_on(data: Path, target: Path) -> Path:
     return target
 
 
-def _nbval(notebook: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
+def _nbval(*notebooks: Path) -> tuple[subprocess.CompletedProcess, dict[str, list[str]]]:
+    """One nbval run over ``notebooks`` (one pytest process, a kernel per notebook); the
+    outcome of each cell, per notebook folder name (PASSED or FAILED, in cell order)."""
+    root = notebooks[0].parent.parent
+    run = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p",
-         "no:cacheprovider", "--nbval-sanitize-with", str(NOTEBOOKS / "sanitize.cfg"),
-         str(notebook), "-q"], capture_output=True, text=True, cwd=notebook.parent)
+         "no:cacheprovider", "-p", "no:xdist", "--nbval-sanitize-with",
+         str(NOTEBOOKS / "sanitize.cfg"), "-v", "--rootdir", str(root),
+         *(str(nb.relative_to(root)) for nb in notebooks)],
+        capture_output=True, text=True, cwd=root)
+    outcomes: dict[str, list[str]] = {nb.parent.name: [] for nb in notebooks}
+    for line in run.stdout.splitlines():
+        match = re.match(r"(\w+)/\S*?::Cell \d+ (PASSED|FAILED)", line)
+        if match:
+            outcomes[match.group(1)].append(match.group(2))
+    return run, outcomes
 
 
 def _flip_first_positive_row(sheet: Path) -> str:
@@ -79,16 +91,17 @@ def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_p
     same = tmp_path / "same"
     shutil.copytree(ROOT / "data", same / "data")
     shutil.copytree(ROOT / "docs", same / "docs")  # memos live beside the data
-    passed = _nbval(_notebook_on(same / "data", same / "site_case.ipynb"))
-    assert passed.returncode == 0, passed.stdout[-2000:]
-
     changed = tmp_path / "changed"
     shutil.copytree(ROOT / "data", changed / "data")
     shutil.copytree(ROOT / "docs", changed / "docs")
     flipped = _flip_first_positive_row(changed / "data" / "coding" / f"{name}.csv")
-    failed = _nbval(_notebook_on(changed / "data", changed / "site_case.ipynb"))
-    assert failed.returncode != 0, f"nbval did not notice {flipped} turning negative"
-    assert "mismatch" in failed.stdout.lower() or "failed" in failed.stdout.lower()
+    run, outcomes = _nbval(_notebook_on(same / "data", same / "site_case.ipynb"),
+                           _notebook_on(changed / "data", changed / "site_case.ipynb"))
+    n_cells = sum(1 for c in site["cells"] if c["cell_type"] == "code")
+    assert outcomes["same"] == ["PASSED"] * n_cells, run.stdout[-2000:]
+    assert len(outcomes["changed"]) == n_cells, run.stdout[-2000:]
+    assert "FAILED" in outcomes["changed"], f"nbval did not notice {flipped} turning negative"
+    assert run.returncode != 0 and "mismatch" in run.stdout.lower()
 
 
 def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, capsys):

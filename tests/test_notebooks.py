@@ -104,18 +104,47 @@ def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_p
     assert run.returncode != 0 and "mismatch" in run.stdout.lower()
 
 
-def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, capsys):
+def small_notebook(path: Path, *sources: str) -> Path:
+    """A notebook of code cells at ``path``, for the python3 kernel."""
     import nbformat
 
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_reused_kernel_runs_each_notebook_as_a_kernel_of_its_own_would(tmp_path):
+    from analysis.notebooks import execute, run_jobs
+
+    (tmp_path / "noisy.py").write_text("import warnings\n\n\ndef shout():\n"
+                                       "    warnings.warn('shown once per kernel')\n")
+    code = ("import noisy\nnoisy.shout()", "x = 1\nx")
+    first = small_notebook(tmp_path / "first.ipynb", *code)
+    second = small_notebook(tmp_path / "second.ipynb", *code, "'x' in dir(), 'noisy' in dir()",
+                            "import os\nos.getcwd() == os.path.dirname(os.path.abspath('noisy.py'))")
+    out = tmp_path / "out"
+    assert run_jobs([("first", first, out / "first.ipynb", {}),
+                     ("second", second, out / "second.ipynb", {})], workers=1) == 0
+    reused = json.loads((out / "second.ipynb").read_text())
+    cells = reused["cells"]
+    assert [c["execution_count"] for c in cells] == [1, 2, 3, 4]
+    def shown(cell) -> str:
+        return "".join(cell["outputs"][0].get("text") or cell["outputs"][0]["data"]["text/plain"])
+
+    assert "UserWarning: shown once per kernel" in shown(cells[0])  # shown again
+    assert shown(cells[2]) == "(False, False)"
+    assert shown(cells[3]) == "True"
+    execute(second, tmp_path / "alone.ipynb", {})  # papermill, a kernel of its own
+    assert (tmp_path / "alone.ipynb").read_text() == (out / "second.ipynb").read_text()
+
+
+def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, capsys):
     from analysis.notebooks import run_jobs
 
     def notebook(name: str, source: str) -> Path:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        path = tmp_path / f"{name}.ipynb"
-        nbformat.write(nb, path)
-        return path
+        return small_notebook(tmp_path / f"{name}.ipynb", source)
 
     good, bad = notebook("good", "1 + 1"), notebook("bad", "raise ValueError('no such site')")
     out = tmp_path / "out"

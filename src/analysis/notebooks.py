@@ -1,8 +1,12 @@
 """Execute the kit's notebooks with papermill.
 
 ``run_all`` executes ``notebooks/site_case.ipynb`` once per site of
-``data/sites.csv`` and ``notebooks/cross_site.ipynb`` once, in parallel (one
-kernel per core), into ``OUT/notebooks/``. Each output is written to a
+``data/sites.csv`` and ``notebooks/cross_site.ipynb`` once, in parallel, into
+``OUT/notebooks/``: one kernel per core, each kept for several notebooks and reset
+to a fresh namespace before each (:class:`Kernel`), so that kernel start-up and
+imports are paid once per core, not once per notebook. Each output is the notebook
+papermill would write with a kernel of its own (the tests and ``make bench``
+compare). Each output is written to a
 temporary file and renamed, so a failing notebook leaves the other outputs (and
 its own previous output) intact. Parameters are checked against the
 notebook's ``parameters`` cell: an unknown parameter is an error.

@@ -28,7 +28,8 @@ help:  ## list the targets
 	@echo "                  data/second_coding/ with the kit's coding"
 	@echo "  make new-site SITE=slug TEXT=file.txt NAME=... LEVEL=... UNIT=..."
 	@echo "                  add a site: text, metadata rows, suggested coding"
-	@echo "  make bench      speed figures -> reports/benchmarks.md"
+	@echo "  make bench      speed figures against the kernel floor -> reports/benchmarks.md"
+	@echo "                  (about 90 s; make bench FULL=1 adds the 5000-site corpus)"
 	@echo "  make clean      remove generated outputs under reports/ (keeps .venv, data)"
 	@echo
 	@echo "The first target you run creates .venv (pip install -e '.[dev]')."
@@ -77,9 +78,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
-bench: $(STAMP)
-	$(BIN)/python -m analysis.bench
+bench: $(STAMP)  ## quick (about 90 s); FULL=1 adds 5000 sites and the papermill comparison
+	$(BIN)/python -m analysis.bench $(if $(FULL),--full)
 
 clean:
-	rm -rf reports/tables reports/figures reports/notebooks reports/build \
+	rm -rf reports/tables reports/figures reports/notebooks reports/build reports/cache \
 		reports/comparison.pdf reports/benchmarks.md

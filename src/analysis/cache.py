@@ -39,6 +39,9 @@ from analysis.io import atomic_write_text, csv_text
 PACKAGE = "analysis"
 FORMAT = 1
 """Version of the entry format; part of every key."""
+SMALL_TABLE = 1000
+"""Tables of at most this many rows enter a key value by value, larger ones row hash by row
+hash (:func:`pandas.util.hash_pandas_object`, one vectorised pass)."""
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -104,12 +107,18 @@ class Key:
         return self
 
     def table(self, label: str, frame: pd.DataFrame | None) -> "Key":
-        """Column names, dtypes and a hash of every row's values (not the index)."""
+        """Column names, dtypes and every value (not the index): the values themselves
+        (as JSON, with their types) for a small table, a 64-bit hash of each row for a
+        large one."""
         if frame is None:
             return self.text(label, "(none)")
         header = json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
-        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64)
-        self._part(label, header.encode() + b"\0" + rows.tobytes())
+        if len(frame) <= SMALL_TABLE:
+            values = json.dumps([frame[c].tolist() for c in frame.columns], default=repr,
+                                ensure_ascii=False).encode("utf-8")
+        else:
+            values = pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes()
+        self._part(label, header.encode() + b"\0" + values)
         return self
 
     def file(self, label: str, path: Path) -> "Key":

@@ -105,23 +105,28 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
                              f"{', '.join(schema.names)})", line=1)
     rows, lines = [], []
     for line, fields in records:
-        if not any(f.strip() for f in fields):
+        if not "".join(fields).strip():
             continue  # blank line
         if len(fields) != len(header):
             raise InputError(path, f"{len(fields)} fields, expected {len(header)} "
                              f"(as in the header)", line=line)
-        rows.append(dict(zip(header, fields)))
+        rows.append(fields)
         lines.append(line)
-    data = {c.name: [r.get(c.name, "") for r in rows] for c in schema.columns}
+    columns = dict(zip(header, map(list, zip(*rows)))) if rows else {}
+    empty = [""] * len(rows)
+    data = {c.name: columns.get(c.name, empty) for c in schema.columns}
     for col in schema.columns:
         values = data[col.name]
-        for value, line in zip(values, lines):
-            _check_value(path, line, col, value)
+        if not _all_valid(path, col, values):  # the row by row check names the first bad line
+            for value, line in zip(values, lines):
+                _check_value(path, line, col, value)
         if col.kind == "int":
             data[col.name] = [int(v) if v != "" else None for v in values]
     data["_line"] = lines
     frame = pd.DataFrame(data, columns=[*schema.names, "_line"], dtype=object)
     for name in schema.unique:
+        if len(set(data[name])) == len(lines):
+            continue  # all distinct; else the loop names the first repeat
         seen: dict[str, int] = {}
         for value, line in zip(frame[name], lines):
             if value in seen:
@@ -138,6 +143,17 @@ def records(frame: pd.DataFrame):
     columns = list(frame.columns)
     for values in zip(*(frame[c].tolist() for c in columns)):
         yield SimpleNamespace(**dict(zip(columns, values)))
+
+
+def _all_valid(path: Path, col: Column, values: list[str]) -> bool:
+    """True when every value of a column passes :func:`_check_value` (each distinct value
+    checked once: codes, valences and sections repeat down a sheet)."""
+    try:
+        for value in set(values):
+            _check_value(path, 0, col, value)
+    except InputError:
+        return False
+    return True
 
 
 def _check_value(path: Path, line: int, col: Column, value: str) -> None:

@@ -114,7 +114,7 @@ class Key:
             return self.text(label, "(none)")
         header = json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
         if len(frame) <= SMALL_TABLE:
-            values = json.dumps([frame[c].tolist() for c in frame.columns], default=repr,
+            values = json.dumps(frame.to_numpy(dtype=object).tolist(), default=repr,
                                 ensure_ascii=False).encode("utf-8")
         else:
             values = pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,11 +118,15 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
     data = {c.name: columns.get(c.name, empty) for c in schema.columns}
     for col in schema.columns:
         values = data[col.name]
-        if not _all_valid(path, col, values):  # the row by row check names the first bad line
+        distinct = set(values)
+        if not _all_valid(path, col, distinct):  # the row by row check names the first bad line
             for value, line in zip(values, lines):
                 _check_value(path, line, col, value)
         if col.kind == "int":
             data[col.name] = [int(v) if v != "" else None for v in values]
+        elif len(distinct) < len(values):  # repeated values (codes, valences) share one string
+            shared = {v: sys.intern(v) for v in distinct}
+            data[col.name] = [shared[v] for v in values]
     data["_line"] = lines
     frame = pd.DataFrame(data, columns=[*schema.names, "_line"], dtype=object)
     for name in schema.unique:
@@ -145,11 +150,11 @@ def records(frame: pd.DataFrame):
         yield SimpleNamespace(**dict(zip(columns, values)))
 
 
-def _all_valid(path: Path, col: Column, values: list[str]) -> bool:
-    """True when every value of a column passes :func:`_check_value` (each distinct value
-    checked once: codes, valences and sections repeat down a sheet)."""
+def _all_valid(path: Path, col: Column, distinct: set[str]) -> bool:
+    """True when every distinct value of a column passes :func:`_check_value` (each checked
+    once: codes, valences and sections repeat down a sheet)."""
     try:
-        for value in set(values):
+        for value in distinct:
             _check_value(path, 0, col, value)
     except InputError:
         return False

@@ -308,5 +308,5 @@ def build_tables(layout: Layout, progress: bool = False) -> list:
     """
     if progress:
         print(f"validating {layout.data}", file=sys.stderr, flush=True)
-    corpus = load_corpus(layout)
-    return write_tables(compute_tables(corpus), layout, progress)
+    tables = compute_tables(load_corpus(layout))  # the corpus is freed before writing
+    return write_tables(tables, layout, progress)

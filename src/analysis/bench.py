@@ -28,6 +28,7 @@ are never asserted in tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -143,6 +144,20 @@ def growth_exponent(sizes: list[int], seconds: list[float]) -> tuple[float, floa
     return float(fit.params[1]), float(low), float(high)
 
 
+@contextlib.contextmanager
+def _stderr_discarded():
+    """Standard error (file descriptor 2, which kernels inherit: their start-up warnings)
+    sent to /dev/null for the block."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def notebooks_match_papermill(out: Path) -> tuple[int, int]:
     """(identical, compared): each notebook ``make notebooks`` wrote to ``out`` against a
     papermill run of its own."""
@@ -150,7 +165,7 @@ def notebooks_match_papermill(out: Path) -> tuple[int, int]:
 
     same = 0
     jobs = jobs_for(Layout(Layout().data, out))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _stderr_discarded():
         for _, notebook, output, parameters in jobs:
             alone = Path(tmp) / output.name
             execute(Path(notebook), alone, parameters)

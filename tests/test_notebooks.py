@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -58,15 +55,29 @@ def _notebook_on(target: Path, *data: Path) -> Path:
     return target
 
 
-def _nbval(notebook: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
-    """nbval over ``notebook`` in a pytest process of its own; the outcome of each code cell
-    (PASSED or FAILED), in order."""
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p",
-         "no:cacheprovider", "-p", "no:xdist", "--nbval-sanitize-with",
-         str(NOTEBOOKS / "sanitize.cfg"), "-v", str(notebook)],
-        capture_output=True, text=True, cwd=notebook.parent)
-    return run, re.findall(r"::Cell \d+ (PASSED|FAILED)", run.stdout)
+class _Outcomes:
+    """A pytest plugin that records each cell's outcome (its call phase) in order."""
+
+    def __init__(self) -> None:
+        self.cells: list[str] = []
+        self.failures: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call":
+            self.cells.append(report.outcome.upper())
+            if report.failed:
+                self.failures.append(report.longreprtext)
+
+
+def _nbval(notebook: Path) -> tuple[int, _Outcomes]:
+    """nbval over ``notebook`` (a pytest session run in this process, with a kernel of its
+    own); the exit status and each code cell's outcome (PASSED or FAILED), in order."""
+    outcomes = _Outcomes()
+    status = pytest.main(["--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-p",
+                          "no:xdist", "-q", "-s", "--nbval-sanitize-with",
+                          str(NOTEBOOKS / "sanitize.cfg"), "--rootdir", str(notebook.parent),
+                          str(notebook)], plugins=[outcomes])
+    return int(status), outcomes
 
 
 def _flip_first_positive_row(sheet: Path) -> str:
@@ -97,13 +108,13 @@ def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_p
     shutil.copytree(ROOT / "docs", changed / "docs")
     flipped = _flip_first_positive_row(changed / "data" / "coding" / f"{name}.csv")
     # the notebook on the unchanged copy, then on the changed one, checked in one nbval run
-    run, outcomes = _nbval(_notebook_on(tmp_path / "site_case.ipynb", same / "data",
-                                        changed / "data"))
+    status, run = _nbval(_notebook_on(tmp_path / "site_case.ipynb", same / "data",
+                                      changed / "data"))
     n_cells = sum(1 for c in site["cells"] if c["cell_type"] == "code")
-    assert len(outcomes) == 2 * n_cells, run.stdout[-2000:]
-    assert outcomes[:n_cells] == ["PASSED"] * n_cells, run.stdout[-2000:]
-    assert "FAILED" in outcomes[n_cells:], f"nbval did not notice {flipped} turning negative"
-    assert run.returncode != 0 and "mismatch" in run.stdout.lower()
+    assert len(run.cells) == 2 * n_cells, run.failures
+    assert run.cells[:n_cells] == ["PASSED"] * n_cells, run.failures
+    assert "FAILED" in run.cells[n_cells:], f"nbval did not notice {flipped} turning negative"
+    assert status != 0 and all("mismatch" in f.lower() for f in run.failures)
 
 
 def small_notebook(path: Path, *sources: str) -> Path:

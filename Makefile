@@ -19,7 +19,7 @@ help:  ## list the targets
 	@echo "  make validate   check every input file, one verdict per file"
 	@echo "  make tables     tidy tables + data dictionary in reports/tables/ (no Jupyter)"
 	@echo "  make notebooks  execute every site notebook and the cross-site notebook"
-	@echo "                  into reports/notebooks/ (papermill, sites in parallel)"
+	@echo "                  into reports/notebooks/ (papermill; one kernel per core, reused)"
 	@echo "  make refresh-notebooks  re-execute the committed notebooks in notebooks/"
 	@echo "                  after a deliberate data change (nbval compares against them)"
 	@echo "  make exchange   REFI-QDA project + codebook for NVivo, ATLAS.ti, MAXQDA,"

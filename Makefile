@@ -33,16 +33,20 @@ help:  ## list the targets
 	@echo "  make validate   check every input file, one verdict per file"
 	@echo "  make tables     tidy tables + data dictionary in reports/tables/ (no Jupyter)"
 	@echo "  make notebooks  execute every site notebook and the cross-site notebook"
-	@echo "                  into reports/notebooks/ (papermill, sites in parallel)"
+	@echo "                  into reports/notebooks/ (papermill; one kernel per core, reused)"
 	@echo "  make refresh-notebooks  re-execute the committed notebooks in notebooks/"
 	@echo "                  after a deliberate data change (nbval compares against them)"
 	@echo "  make exchange   REFI-QDA project + codebook for NVivo, ATLAS.ti, MAXQDA,"
 	@echo "                  QualCoder -> reports/exchange/kit.qdpx, kit.qdc"
 	@echo "  make agreement  sentence-level agreement of the second coding(s) in"
 	@echo "                  data/second_coding/ with the kit's coding"
-	@echo "  make new-site SITE=slug TEXT=file.txt NAME=... LEVEL=... UNIT=..."
-	@echo "                  add a site: text, metadata rows, suggested coding"
-	@echo "  make bench      speed figures -> reports/benchmarks.md"
+	@echo "  make new-site SITE=slug TEXT=study.pdf NAME=... LEVEL=... UNIT=..."
+	@echo "                  add a site from a PDF, .docx or text: raw text, metadata rows,"
+	@echo "                  suggested coding; then: python -m analysis site-status SLUG"
+	@echo "  make changes SINCE=REV  what a recoding changed since git revision REV"
+	@echo "                  -> reports/changes/changes.md, changes.csv"
+	@echo "  make bench      speed figures against the kernel floor -> reports/benchmarks.md"
+	@echo "                  (about 90 s; make bench FULL=1 adds the 5000-site corpus)"
 	@echo "  make clean      remove every generated output under reports/ (keeps .venv, data)"
 	@echo "  make lock       re-resolve requirements.lock after a change to the dependencies"
 	@echo "                  in pyproject.toml (keeps other pins; UPGRADE=1 updates them all)"
@@ -108,15 +112,17 @@ agreement: $(STAMP)
 	done
 
 new-site: $(STAMP)
-	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/text.txt NAME='Office' LEVEL=kabupaten|kota|distrik UNIT='Unit studied'"; exit 2; }
+	@test -n "$(SITE)" -a -n "$(TEXT)" || { echo "usage: make new-site SITE=slug TEXT=path/to/study.pdf|.docx|.txt NAME='Office' LEVEL=kecamatan|kelurahan|desa|distrik|kabupaten|kota|provinsi|dinas|badan|sekretariat_daerah UNIT='Unit studied'"; exit 2; }
 	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)") $(if $(LEVEL),--admin-level "$(LEVEL)") $(if $(UNIT),--unit "$(UNIT)")
 
+# Tests run on every core (pytest-xdist); --dist loadfile keeps each file, and so each
+# notebook's nbval cells, in order on one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n auto --dist loadfile tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
-bench: $(STAMP)
-	$(BIN)/python -m analysis.bench
+bench: $(STAMP)  ## quick (about 90 s); FULL=1 adds 5000 sites and the papermill comparison
+	$(BIN)/python -m analysis.bench $(if $(FULL),--full)
 
 # Everything under reports/ is generated, except the placeholder that keeps the folder.
 clean:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,23 +35,49 @@ def test_committed_notebooks_carry_outputs_in_most_code_cells():
         assert with_outputs * 2 >= len(cells), path.name
 
 
-def _notebook_on(data: Path, target: Path) -> Path:
-    """A copy of the committed site notebook whose parameters cell points at ``data``."""
+def _notebook_on(target: Path, *data: Path) -> Path:
+    """The committed site notebook's cells once per folder of ``data``, in that order, each
+    copy's parameters cell pointing at its folder, stored outputs kept: one notebook, so
+    that nbval checks every copy in one kernel."""
     nb = json.loads(SITE_NOTEBOOK.read_text())
-    for cell in nb["cells"]:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = "".join(cell["source"])
-            cell["source"] = source.replace('data_dir = ""', f"data_dir = {str(data)!r}")
-            assert str(data) in cell["source"]
+    cells = []
+    for folder in data:
+        for cell in json.loads(json.dumps(nb["cells"])):
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                source = "".join(cell["source"])
+                cell["source"] = source.replace('data_dir = ""', f"data_dir = {str(folder)!r}")
+                assert str(folder) in cell["source"]
+            cell.pop("id", None)
+            cells.append(cell)
+    nb["cells"] = cells
+    nb["nbformat_minor"] = min(nb.get("nbformat_minor", 4), 4)  # no cell ids needed
     target.write_text(json.dumps(nb))
     return target
 
 
-def _nbval(notebook: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p",
-         "no:cacheprovider", "--nbval-sanitize-with", str(NOTEBOOKS / "sanitize.cfg"),
-         str(notebook), "-q"], capture_output=True, text=True, cwd=notebook.parent)
+class _Outcomes:
+    """A pytest plugin that records each cell's outcome (its call phase) in order."""
+
+    def __init__(self) -> None:
+        self.cells: list[str] = []
+        self.failures: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call":
+            self.cells.append(report.outcome.upper())
+            if report.failed:
+                self.failures.append(report.longreprtext)
+
+
+def _nbval(notebook: Path) -> tuple[int, _Outcomes]:
+    """nbval over ``notebook`` (a pytest session run in this process, with a kernel of its
+    own); the exit status and each code cell's outcome (PASSED or FAILED), in order."""
+    outcomes = _Outcomes()
+    status = pytest.main(["--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-p",
+                          "no:xdist", "-q", "-s", "--nbval-sanitize-with",
+                          str(NOTEBOOKS / "sanitize.cfg"), "--rootdir", str(notebook.parent),
+                          str(notebook)], plugins=[outcomes])
+    return int(status), outcomes
 
 
 def _flip_first_positive_row(sheet: Path) -> str:
@@ -79,35 +103,69 @@ def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_p
     same = tmp_path / "same"
     shutil.copytree(ROOT / "data", same / "data")
     shutil.copytree(ROOT / "docs", same / "docs")  # memos live beside the data
-    passed = _nbval(_notebook_on(same / "data", same / "site_case.ipynb"))
-    assert passed.returncode == 0, passed.stdout[-2000:]
-
     changed = tmp_path / "changed"
     shutil.copytree(ROOT / "data", changed / "data")
     shutil.copytree(ROOT / "docs", changed / "docs")
     flipped = _flip_first_positive_row(changed / "data" / "coding" / f"{name}.csv")
-    failed = _nbval(_notebook_on(changed / "data", changed / "site_case.ipynb"))
-    assert failed.returncode != 0, f"nbval did not notice {flipped} turning negative"
-    assert "mismatch" in failed.stdout.lower() or "failed" in failed.stdout.lower()
+    # the notebook on the unchanged copy, then on the changed one, checked in one nbval run
+    status, run = _nbval(_notebook_on(tmp_path / "site_case.ipynb", same / "data",
+                                      changed / "data"))
+    n_cells = sum(1 for c in site["cells"] if c["cell_type"] == "code")
+    assert len(run.cells) == 2 * n_cells, run.failures
+    assert run.cells[:n_cells] == ["PASSED"] * n_cells, run.failures
+    assert "FAILED" in run.cells[n_cells:], f"nbval did not notice {flipped} turning negative"
+    assert status != 0 and all("mismatch" in f.lower() for f in run.failures)
+
+
+def small_notebook(path: Path, *sources: str) -> Path:
+    """A notebook of code cells at ``path``, for the python3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_reused_kernel_runs_each_notebook_as_a_kernel_of_its_own_would(tmp_path):
+    from analysis.notebooks import execute, run_jobs
+
+    (tmp_path / "noisy.py").write_text("import warnings\n\n\ndef shout():\n"
+                                       "    warnings.warn('shown once per kernel')\n")
+    code = ("import noisy\nnoisy.shout()", "x = 1\nx")
+    first = small_notebook(tmp_path / "first.ipynb", *code)
+    second = small_notebook(tmp_path / "second.ipynb", "'x' in dir(), 'noisy' in dir()", *code,
+                            "import os\nos.getcwd() == os.path.dirname(os.path.abspath('noisy.py'))")
+    out = tmp_path / "out"
+    assert run_jobs([("first", first, out / "first.ipynb", {}),
+                     ("second", second, out / "second.ipynb", {})], workers=1) == 0
+    reused = json.loads((out / "second.ipynb").read_text())
+    cells = reused["cells"]
+    assert [c["execution_count"] for c in cells] == [1, 2, 3, 4]
+
+    def shown(cell) -> str:
+        output = cell["outputs"][0]
+        return "".join(output.get("text") or output["data"]["text/plain"])
+
+    assert shown(cells[0]) == "(False, False)"  # the first notebook's names are gone
+    assert "UserWarning: shown once per kernel" in shown(cells[1])  # shown again
+    assert shown(cells[3]) == "True"
+    execute(second, tmp_path / "alone.ipynb", {})  # papermill, a kernel of its own
+    assert (tmp_path / "alone.ipynb").read_text() == (out / "second.ipynb").read_text()
 
 
 def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, capsys):
-    import nbformat
-
     from analysis.notebooks import run_jobs
 
     def notebook(name: str, source: str) -> Path:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        path = tmp_path / f"{name}.ipynb"
-        nbformat.write(nb, path)
-        return path
+        return small_notebook(tmp_path / f"{name}.ipynb", source)
 
     good, bad = notebook("good", "1 + 1"), notebook("bad", "raise ValueError('no such site')")
     out = tmp_path / "out"
-    status = run_jobs([("site good", good, out / "good.ipynb", {}),
-                       ("site bad", bad, out / "bad.ipynb", {})], workers=2)
+    # one kernel: the notebook after the failing one still runs, in the same kernel
+    status = run_jobs([("site bad", bad, out / "bad.ipynb", {}),
+                       ("site good", good, out / "good.ipynb", {})], workers=1)
     err = capsys.readouterr().err
     assert status == 1
     assert "site bad: FAILED" in err and "1 notebook(s) failed: site bad" in err

@@ -198,8 +198,7 @@ def real_data_problems() -> list[str]:
 def built(request, tmp_path_factory):
     """The report built once per corpus (the real data only while it validates)."""
     if request.param == "synthetic":
-        root = tmp_path_factory.mktemp("synthetic")
-        return build(synthetic_corpus(root))
+        return request.getfixturevalue("synthetic")  # one build serves both fixtures
     problems = real_data_problems()
     if problems:
         pytest.skip("real data does not validate yet (python -m analysis validate): "
@@ -209,7 +208,8 @@ def built(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    return build(synthetic_corpus(tmp_path_factory.mktemp("synthetic-only")))
+    """The report of the synthetic corpus, built once for the module."""
+    return build(synthetic_corpus(tmp_path_factory.mktemp("synthetic")))
 
 
 def table(built, name) -> pd.DataFrame:

@@ -135,3 +135,16 @@ def test_every_visible_character_of_a_raw_text_lies_in_exactly_one_sentence(path
     assert (starts[1:] >= ends[:-1]).all() and (starts < ends).all()
     between = "".join(text[e:s] for e, s in zip([0, *ends], [*starts, len(text)]))
     assert between.strip() == ""
+
+
+def test_a_text_is_split_once_and_every_call_gets_its_own_frame():
+    from analysis.text import sentence_spans
+
+    text = "Satu dua tiga. Empat lima enam."
+    sentence_spans.cache_clear()
+    first = sentences(text)
+    first.loc[0, "start"] = 99  # a caller changing its frame changes nobody else's
+    second = sentences(text)
+    assert second["start"].tolist() == [0, 15]
+    info = sentence_spans.cache_info()
+    assert (info.misses, info.hits) == (1, 1)

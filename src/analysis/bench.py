@@ -1,50 +1,87 @@
-"""``make bench``: speed against the kernel floor, and scaling of the tables stage.
+"""``make bench``: the kit's speed against the kernel floor, measured side by side.
 
-Prints each figure as it is measured and writes them to ``reports/benchmarks.md``.
+The floor F is one trivial notebook that imports pandas, seaborn and statsmodels, run
+by the papermill command line, best of three: the least any notebook of the kit can
+cost. Every figure is printed next to its target (a multiple of F, or megabytes) as
+soon as it is measured, and all of them are written to ``reports/benchmarks.md``.
 
-* floor: one trivial notebook (``1 + 1``) executed by papermill with the kit's
-  kernel, median of 3 runs: the cost of starting a kernel, below which no
-  notebook run can go;
-* ``make report`` after ``make clean``, ``make notebooks``, ``make tables``: wall
-  time of each, and its ratio to the floor;
-* peak resident memory of the tables stage (``python -m analysis tables``);
-* scaling: synthetic corpora (:mod:`analysis.synthetic`) of N = 50, 500, 5000
-  sites of 60 segments; the tables stage timed in-process after imports (best
-  of 2 for N <= 500) and as a command, and the growth exponent fitted by OLS
-  of log(time) on log(N) (statsmodels), with its 95% interval.
+Quick (the default, about a minute and a half on 2 cores):
 
-Figures are measurements of this machine at this moment; they are never asserted in tests.
+* the floor F;
+* ``make report`` after ``make clean``, ``make notebooks``, ``make test``;
+* ``python -m analysis tables`` on a synthetic corpus of 500 sites
+  (:mod:`analysis.synthetic`), wall time and peak memory, first with the
+  suggestions' evaluation computed (an empty cache) and then with it served from
+  ``OUT/cache/`` (what every later run does while coding, lexicon and texts stay);
+* the growth exponent of the tables stage: in-process times (imports done) on five
+  corpus sizes, the slope of log(time) on log(sites) by OLS (statsmodels) with its
+  95% interval, for cached and for computed evaluation.
+
+``--full`` (``make bench FULL=1``) adds the 5000-site corpus (time and memory), five
+larger sizes for the exponent, and a check that each notebook of ``make notebooks``
+is identical to a papermill run of its own.
+
+Figures are measurements of this machine at this moment (other load included); they
+are never asserted in tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.io import atomic_write_text
 from analysis.paths import ROOT, Layout
 
 PYTHON = sys.executable
-SIZES = (50, 500, 5000)
+FLOOR_CELL = "import pandas, seaborn, statsmodels.api"
+QUICK_SIZES = (25, 50, 100, 200, 400)
+FULL_SIZES = (250, 500, 1000, 2000, 4000)
+REFERENCE_FLOOR = 5.6
+"""F on the 2-core machine the targets were set on (seconds); plans are given in F."""
 
 
-STACK_CELL = "import pandas, seaborn, statsmodels.api\nimport analysis.views"
+@dataclass
+class Step:
+    name: str
+    expected_f: float  # expected cost in F on the reference machine
 
 
-def floor_seconds(runs: int = 3, cell: str = "1 + 1") -> float:
-    """Median wall time of a one-cell notebook through papermill (kernel start-up included).
+def plan(full: bool) -> list[Step]:
+    steps = [Step("floor F: trivial notebook importing pandas, seaborn, statsmodels, "
+                  "papermill command line, 3 runs", 3.3),
+             Step("`make report` after `make clean`", 1.2),
+             Step("`make notebooks`", 1.8),
+             Step("`make test`", 4.0),
+             Step("`tables`, 500 synthetic sites: evaluation computed, then cached", 2.2),
+             Step(f"growth exponent: sites {', '.join(map(str, QUICK_SIZES))}", 2.0)]
+    if full:
+        steps += [Step("`tables`, 5000 synthetic sites: evaluation computed, then cached", 16),
+                  Step(f"growth exponent: sites {', '.join(map(str, FULL_SIZES))}", 25),
+                  Step("notebooks compared with papermill runs of their own", 6)]
+    return steps
 
-    The kernels' start-up warnings on standard error are discarded while measuring.
-    """
+
+# --------------------------------------------------------------------------- measuring
+
+def _papermill_command() -> list[str]:
+    script = Path(PYTHON).parent / "papermill"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "papermill"]
+
+
+def floor_seconds(runs: int = 3, cell: str = FLOOR_CELL) -> float:
+    """Best wall time of a one-cell notebook run by the papermill command line (kernel
+    start and the cell's imports included)."""
     import nbformat
-    import papermill
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "trivial.ipynb"
@@ -52,130 +89,200 @@ def floor_seconds(runs: int = 3, cell: str = "1 + 1") -> float:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
         nbformat.write(nb, src)
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        times = []
-        try:
-            for _ in range(runs):
-                began = time.perf_counter()
-                papermill.execute_notebook(str(src), str(Path(tmp) / "out.ipynb"),
-                                           kernel_name="python3", progress_bar=False)
-                times.append(time.perf_counter() - began)
-        finally:
-            os.dup2(saved, 2)
-            os.close(devnull)
-            os.close(saved)
-    return statistics.median(times)
+        command = _papermill_command() + [str(src), str(Path(tmp) / "out.ipynb"),
+                                          "-k", "python3", "--no-progress-bar"]
+        return min(run(command).seconds for _ in range(runs))
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
-    began = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - began
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
 
 
-def peak_memory_mb(command: list[str]) -> float:
-    """Peak resident memory (MB) of ``command``, measured in a fresh child process."""
-    probe = ("import resource, subprocess, sys; "
-             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
-             "stderr=subprocess.DEVNULL); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+def run(command: list[str], cwd: Path = ROOT) -> Run:
+    """Wall time and peak resident memory (MB, the largest process of the command's tree
+    that has ended) of ``command``; output discarded, failure raised."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+             "stderr=subprocess.DEVNULL).returncode; "
+             "print(time.perf_counter() - t, "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r)")
     out = subprocess.run([PYTHON, "-c", probe, *command], check=True, capture_output=True,
-                         text=True, cwd=ROOT)
-    return int(out.stdout.strip()) / 1024
+                         text=True, cwd=cwd)
+    seconds, maxrss, status = out.stdout.split()
+    if status != "0":
+        raise RuntimeError(f"{' '.join(command)} failed (exit {status})")
+    return Run(float(seconds), int(maxrss) / 1024)
 
 
-def stage_seconds(data: Path, out: Path, repeats: int) -> float:
-    """Best in-process time of the tables stage (validate, compute, write) on a corpus."""
+def stage_seconds(data: Path, out: Path) -> tuple[float, float]:
+    """In-process times of the tables stage (validate, compute, write) on a corpus:
+    first with an empty cache (evaluation computed), then with the evaluation cached."""
     from analysis.tables import build_tables
 
-    best = float("inf")
-    for _ in range(repeats):
+    layout = Layout(data, out)
+    shutil.rmtree(layout.cache_dir, ignore_errors=True)
+    times = []
+    for _ in range(2):
         began = time.perf_counter()
-        build_tables(Layout(data, out))
-        best = min(best, time.perf_counter() - began)
-    return best
+        build_tables(layout)
+        times.append(time.perf_counter() - began)
+    return times[0], times[1]
 
 
 def growth_exponent(sizes: list[int], seconds: list[float]) -> tuple[float, float, float]:
-    """OLS slope of log(seconds) on log(size), with its 95% interval."""
+    """OLS slope of log(seconds) on log(size), with its 95% interval (NaN for < 3 sizes)."""
     import numpy as np
     import statsmodels.api as sm
 
     x = sm.add_constant(np.log(np.asarray(sizes, dtype=float)))
-    fit = sm.OLS(np.log(np.asarray(seconds)), x).fit()
+    fit = sm.OLS(np.log(np.asarray(seconds, dtype=float)), x).fit()
     if len(sizes) < 3:
         return float(fit.params[1]), float("nan"), float("nan")
     low, high = fit.conf_int(0.05)[1]
     return float(fit.params[1]), float(low), float(high)
 
 
+@contextlib.contextmanager
+def _stderr_discarded():
+    """Standard error (file descriptor 2, which kernels inherit: their start-up warnings)
+    sent to /dev/null for the block."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def notebooks_match_papermill(out: Path) -> tuple[int, int]:
+    """(identical, compared): each notebook ``make notebooks`` wrote to ``out`` against a
+    papermill run of its own."""
+    from analysis.notebooks import execute, jobs_for
+
+    same = 0
+    jobs = jobs_for(Layout(Layout().data, out))
+    with tempfile.TemporaryDirectory() as tmp, _stderr_discarded():
+        for _, notebook, output, parameters in jobs:
+            alone = Path(tmp) / output.name
+            execute(Path(notebook), alone, parameters)
+            same += alone.read_bytes() == output.read_bytes()
+    return same, len(jobs)
+
+
+# --------------------------------------------------------------------------- report
+
+class Report:
+    """Lines printed as measured and kept for reports/benchmarks.md."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.floor = float("nan")
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def figure(self, what: str, seconds: float, target_f: float | None,
+               memory: float | None = None, memory_target: float | None = None) -> None:
+        """One row: what, seconds, ratio to F, target and verdict, peak memory."""
+        ratio = seconds / self.floor
+        target = ("" if target_f is None else
+                  f"<= {target_f:g} F: {'met' if ratio <= target_f else 'MISSED'}")
+        peak = ""
+        if memory is not None:
+            peak = f"{memory:.0f} MB"
+            if memory_target is not None:
+                peak += (f" (<= {memory_target:.0f} MB: "
+                         f"{'met' if memory <= memory_target else 'MISSED'})")
+        self.say(f"| {what} | {seconds:.2f} | {ratio:.2f} F | {target} | {peak} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
-                        help="synthetic corpus sizes in sites (default: 50 500 5000)")
-    parser.add_argument("--skip-make", action="store_true",
-                        help="only the floor and the scaling (no make targets)")
+    parser.add_argument("--full", action="store_true",
+                        help="add 5000 sites, larger sizes and the papermill comparison")
     args = parser.parse_args(argv)
-    lines = ["# Benchmarks", "",
-             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-             f"{platform.machine()}. Wall times in seconds.", ""]
+    steps = plan(args.full)
+    expected = sum(s.expected_f for s in steps) * REFERENCE_FLOOR
+    print(f"make bench{' FULL=1' if args.full else ''}: {len(steps)} steps, expected about "
+          f"{expected:.0f} s on a quiet 2-core machine (longer under load):", flush=True)
+    for step in steps:
+        print(f"  - {step.name} (about {step.expected_f * REFERENCE_FLOOR:.0f} s)", flush=True)
+    print(flush=True)
+    began = time.perf_counter()
+    report = Report()
+    report.say("# Benchmarks")
+    report.say()
+    report.say(f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"{platform.machine()}; load average at start "
+               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}. "
+               f"`make bench{' FULL=1' if args.full else ''}`. Wall times in seconds; "
+               "F is the floor measured in this run.")
+    report.say()
+    report.floor = floor_seconds()
+    report.say("| measurement | seconds | ratio | target | peak memory |")
+    report.say("|---|---:|---:|---|---|")
+    report.figure("F: trivial notebook importing pandas, seaborn, statsmodels (papermill "
+                  "command line, best of 3)", report.floor, None)
+    make = ["make", "--no-print-directory"]
+    subprocess.run(make + ["clean"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    report.figure("`make report` after `make clean`", run(make + ["report"]).seconds, 1.0)
+    report.figure("`make notebooks` (5 notebooks)", run(make + ["notebooks"]).seconds, 2.0)
+    report.figure("`make test` (environment ready)", run(make + ["test"]).seconds, 4.0)
 
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
-
-    floor = floor_seconds()
-    stack = floor_seconds(cell=STACK_CELL)
-    say("| measurement | seconds | ratio to floor |")
-    say("|---|---:|---:|")
-    say(f"| floor: trivial notebook (`1 + 1`) through papermill (median of 3) | {floor:.2f} | 1.0 |")
-    say(f"| the same notebook importing pandas, seaborn, statsmodels and the kit | {stack:.2f} "
-        f"| {stack / floor:.1f} |")
-    if not args.skip_make:
-        make = ["make", "--no-print-directory"]
-        subprocess.run(make + ["clean"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        for target in ("report", "notebooks", "tables"):
-            if target == "report":
-                subprocess.run(make + ["clean"], cwd=ROOT, check=True,
-                               stdout=subprocess.DEVNULL)
-            seconds = timed(make + [target])
-            label = "`make report` after `make clean`" if target == "report" else f"`make {target}`"
-            say(f"| {label} | {seconds:.2f} | {seconds / floor:.1f} "
-                f"({seconds / stack:.1f} x the importing notebook) |")
-        memory = peak_memory_mb([PYTHON, "-m", "analysis", "tables", "--quiet"])
-        say("")
-        say(f"Peak resident memory of the tables stage (bundled data): {memory:.0f} MB")
-    say("")
-    say("## Scaling of the tables stage (synthetic corpora, 60 segments per site)")
-    say("")
-    say("| sites | segments | in-process s | command s | peak MB |")
-    say("|---:|---:|---:|---:|---:|")
     from analysis.synthetic import generate
 
-    sizes, stage = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
+        big = [500] + ([5000] if args.full else [])
+        for n in big:
             data = generate(Path(tmp) / f"n{n}", n)
             out = Path(tmp) / f"out{n}"
-            seconds = stage_seconds(data, out, repeats=2 if n <= 500 else 1)
             command = [PYTHON, "-m", "analysis", "tables", "--quiet", "--data", str(data),
                        "--out", str(out)]
-            wall = timed(command)
-            memory = peak_memory_mb(command)
-            sizes.append(n)
-            stage.append(seconds)
-            say(f"| {n} | {60 * n} | {seconds:.2f} | {wall:.2f} | {memory:.0f} |")
-    if len(sizes) >= 2:
-        slope, low, high = growth_exponent(sizes, stage)
-        interval = (f" (95% interval {low:.2f} to {high:.2f})" if len(sizes) >= 3
-                    else " (two sizes: no interval)")
-        say("")
-        say(f"Growth exponent (OLS of log time on log sites, in-process times): "
-            f"{slope:.2f}{interval}.")
-    atomic_write_text(ROOT / "reports" / "benchmarks.md", "\n".join(lines) + "\n")
+            cold, warm = run(command), run(command)
+            shutil.rmtree(out)
+            time_target = 1.0 if n == 500 else 5.0
+            memory_target = 600.0 if n == 5000 else None
+            report.figure(f"`tables`, {n} sites, evaluation computed (first run)",
+                          cold.seconds, None, cold.peak_mb, memory_target)
+            report.figure(f"`tables`, {n} sites, evaluation from the cache",
+                          warm.seconds, time_target, warm.peak_mb, memory_target)
+        sizes = list(QUICK_SIZES) + (list(FULL_SIZES) if args.full else [])
+        sizes = sorted(set(sizes))
+        # a first run on the smallest corpus imports what the stage needs, untimed
+        stage_seconds(generate(Path(tmp) / "warmup", sizes[0]), Path(tmp) / "warmup-out")
+        timings = []
+        for n in sizes:
+            data = generate(Path(tmp) / f"s{n}", n)
+            timings.append(stage_seconds(data, Path(tmp) / f"so{n}"))
+            shutil.rmtree(data)
+            shutil.rmtree(Path(tmp) / f"so{n}")
+    report.say()
+    report.say("Tables stage in process (imports done), synthetic corpora of 60 segments a site:")
+    report.say()
+    report.say("| sites | evaluation computed, s | evaluation cached, s |")
+    report.say("|---:|---:|---:|")
+    for n, (cold, warm) in zip(sizes, timings):
+        report.say(f"| {n} | {cold:.2f} | {warm:.2f} |")
+    report.say()
+    for label, column in (("evaluation cached", 1), ("evaluation computed", 0)):
+        slope, low, high = growth_exponent(sizes, [t[column] for t in timings])
+        verdict = "met" if slope <= 1.1 else "MISSED"
+        report.say(f"Growth exponent, {label}, {len(sizes)} sizes: {slope:.2f} "
+                   f"(95% interval {low:.2f} to {high:.2f}); target <= 1.1: {verdict}.")
+    if args.full:
+        same, compared = notebooks_match_papermill(Layout().out)
+        report.say()
+        report.say(f"Notebooks of `make notebooks` identical to a papermill run of their own: "
+                   f"{same} of {compared}.")
+    report.say()
+    report.say(f"Benchmark took {time.perf_counter() - began:.0f} s.")
+    atomic_write_text(ROOT / "reports" / "benchmarks.md", "\n".join(report.lines) + "\n")
     print(f"\nwrote {ROOT / 'reports' / 'benchmarks.md'}", file=sys.stderr)
     return 0
 

@@ -66,8 +66,7 @@ def paragraph_table(corpus: Corpus) -> pd.DataFrame:
     """
     rows = []
     case = corpus.sources[corpus.sources["kind"] == "case_study"]
-    by_source = {sid: (np.sort(g["start"].to_numpy("int64")), np.sort(g["end"].to_numpy("int64")))
-                 for sid, g in corpus.coding.groupby("source_id")}
+    by_source = _segment_bounds(corpus.coding)
     empty = (np.array([], dtype="int64"), np.array([], dtype="int64"))
     for source_id, site in sorted(zip(case["source_id"], case["site"])):
         smap = corpus.sections.get(source_id)
@@ -75,10 +74,11 @@ def paragraph_table(corpus: Corpus) -> pd.DataFrame:
             continue
         text = corpus.texts[source_id]
         starts, ends = by_source.get(source_id, empty)
-        spans = [(span.section, a, b)
-                 for span in smap[smap["section"].isin(COVERED_SECTIONS)].itertuples()
-                 for a, b in paragraphs(text, body_start(text, span.start, span.end,
-                                                         span.heading), span.end)]
+        spans = [(section, a, b)
+                 for section, start, end, heading in zip(*(smap[c].tolist() for c in (
+                     "section", "start", "end", "heading")))
+                 if section in COVERED_SECTIONS
+                 for a, b in paragraphs(text, body_start(text, start, end, heading), end)]
         if not spans:
             continue
         a = np.array([s[1] for s in spans], dtype="int64")
@@ -92,6 +92,22 @@ def paragraph_table(corpus: Corpus) -> pd.DataFrame:
     columns = ["site", "source_id", "section", "paragraph_no", "start", "end", "n_segments",
                "coded", "first_words"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _segment_bounds(coding: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per source: the sorted starts and the sorted ends of its segments (one sort of the
+    whole coding, no per-source pandas groups)."""
+    source = coding["source_id"].to_numpy(object)
+    order = np.argsort(source, kind="stable")
+    source = source[order]
+    starts = coding["start"].to_numpy("int64")[order]
+    ends = coding["end"].to_numpy("int64")[order]
+    cuts = np.flatnonzero(source[1:] != source[:-1]) + 1 if len(source) else np.array([], int)
+    bounds = {}
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(source)]):
+        if b > a:
+            bounds[source[a]] = (np.sort(starts[a:b]), np.sort(ends[a:b]))
+    return bounds
 
 
 def coverage_summary(paragraphs_: pd.DataFrame, sites: list[str]) -> pd.DataFrame:

@@ -1,8 +1,12 @@
 """Execute the kit's notebooks with papermill.
 
 ``run_all`` executes ``notebooks/site_case.ipynb`` once per site of
-``data/sites.csv`` and ``notebooks/cross_site.ipynb`` once, in parallel (one
-kernel per core), into ``OUT/notebooks/``. Each output is written to a
+``data/sites.csv`` and ``notebooks/cross_site.ipynb`` once, in parallel, into
+``OUT/notebooks/``: one kernel per core, each kept for several notebooks and reset
+to a fresh namespace before each (:class:`Kernel`), so that kernel start-up and
+imports are paid once per core, not once per notebook. Each output is the notebook
+papermill would write with a kernel of its own (the tests and ``make bench``
+compare). Each output is written to a
 temporary file and renamed, so a failing notebook leaves the other outputs (and
 its own previous output) intact. Parameters are checked against the
 notebook's ``parameters`` cell: an unknown parameter is an error.
@@ -16,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from analysis.io import atomic_write_text
@@ -29,6 +34,8 @@ SITE_NOTEBOOK = NOTEBOOKS / "site_case.ipynb"
 CROSS_NOTEBOOK = NOTEBOOKS / "cross_site.ipynb"
 KERNEL = "python3"
 VOLATILE_METADATA = ("papermill", "execution")
+INJECTED = "injected-parameters"
+"""Papermill's tag (and, in the kit's outputs, the id) of the cell it adds with the parameters."""
 
 
 def declared_parameters(notebook: Path) -> dict:
@@ -47,7 +54,8 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
 
 
 def without_volatile(text: str) -> str:
-    """A notebook's JSON without papermill's timings and per-cell execution times: same
+    """A notebook's JSON without papermill's timings and per-cell execution times, and with
+    a fixed id for the parameters cell papermill injects (a random one otherwise): same
     inputs, same notebook."""
     nb = json.loads(text)
     for key in VOLATILE_METADATA:
@@ -55,15 +63,19 @@ def without_volatile(text: str) -> str:
     for cell in nb["cells"]:
         for key in VOLATILE_METADATA:
             cell.get("metadata", {}).pop(key, None)
+        if "id" in cell and INJECTED in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = INJECTED
     return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def execute(notebook: Path, output: Path, parameters: dict) -> float:
+def execute(notebook: Path, output: Path, parameters: dict, kernel: "Kernel | None" = None) -> float:
     """Execute ``notebook`` with ``parameters`` into ``output`` atomically; seconds taken.
 
     Papermill writes into a scratch folder; the cleaned notebook then replaces
     ``output`` through :func:`analysis.io.atomic_write_text`, so a failed run leaves
-    the previous output as it was.
+    the previous output as it was. Without ``kernel``, papermill starts a kernel of its
+    own in the notebook's folder; with one, the notebook runs in that kernel, in a fresh
+    namespace (:meth:`Kernel.fresh`).
     """
     import papermill
 
@@ -71,27 +83,132 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / output.name
-        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters,
-                                   kernel_name=KERNEL, progress_bar=False,
-                                   cwd=str(notebook.parent))
+        if kernel is None:
+            papermill.execute_notebook(str(notebook), str(executed), parameters=parameters,
+                                       kernel_name=KERNEL, progress_bar=False,
+                                       cwd=str(notebook.parent))
+        else:
+            kernel.fresh(notebook.parent)
+            try:
+                papermill.execute_notebook(str(notebook.resolve()), str(executed),
+                                           parameters=parameters, kernel_name=KERNEL,
+                                           progress_bar=False, km=kernel.manager)
+            finally:
+                kernel.release_clients()
         atomic_write_text(output, without_volatile(executed.read_text(encoding="utf-8")))
     return time.perf_counter() - began
 
 
-def _quiet_kernels() -> None:
-    """Worker processes send their kernels' stderr (start-up warnings) to /dev/null;
-    errors reach the parent through the job's result."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
+_KERNEL_SETUP = """\
+import sys, types, warnings
+_state = types.ModuleType("_kit_kernel_state")
+_state.warning_filters = list(warnings.filters)
+sys.modules["_kit_kernel_state"] = _state
+del sys, types, warnings, _state
+"""
+
+_KERNEL_FRESH = """\
+import os as _os, sys as _sys, warnings as _warnings
+_os.chdir({cwd!r})
+_warnings.resetwarnings()
+_warnings.filters[:] = _sys.modules["_kit_kernel_state"].warning_filters
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+get_ipython().reset(new_session=True)
+"""
 
 
-def _job(args: tuple) -> tuple[str, float, str]:
-    label, notebook, output, parameters = args
+class Kernel:
+    """One kernel that runs several notebooks, one after the other, each as papermill would
+    run it in a kernel of its own.
+
+    Starting a kernel and importing pandas, seaborn and statsmodels in it is most of
+    the cost of a small notebook; a kernel kept for the next notebook pays it once.
+    Before each notebook, :meth:`fresh` gives it what a new kernel has: an empty
+    namespace and history (IPython's ``reset``; execution counts restart at 1), the
+    notebook's folder as working directory, the warning filters of the kernel's start
+    (so a warning shown by the previous notebook shows again) and no open figures.
+    Modules stay imported: what a module does at import (``analysis.figures`` sets its
+    rcParams) is done once, and each notebook imports the same modules. The kernel's own
+    standard output and error (start-up messages) are discarded; cell outputs are not.
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.manager = AsyncKernelManager(kernel_name=KERNEL)
+        run_sync(self.manager.start_kernel)(stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+        self._clients: list = []
+        client = self.manager.client
+        self.manager.client = lambda **kw: self._clients.append(client(**kw)) or self._clients[-1]
+        self._control = BlockingKernelClient()
+        self._control.load_connection_info(self.manager.get_connection_info())
+        self._control.start_channels(shell=True, iopub=False, stdin=False, hb=False,
+                                     control=False)
+        self._run(_KERNEL_SETUP)
+
+    def _run(self, code: str) -> None:
+        """Run ``code`` silently (no output, no history, no execution count); raise if it fails."""
+        msg_id = self._control.execute(code, silent=True, store_history=False)
+        while True:
+            reply = self._control.get_shell_msg(timeout=STARTUP_TIMEOUT)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel reset failed: {reply['content'].get('ename')}: "
+                               f"{reply['content'].get('evalue')}")
+
+    def fresh(self, cwd: Path) -> None:
+        """An empty namespace, execution count 1, ``cwd`` as working directory."""
+        self._run(_KERNEL_FRESH.format(cwd=str(Path(cwd).resolve())))
+
+    def release_clients(self) -> None:
+        """Close the channels papermill opened to this kernel for the last notebook."""
+        for client in self._clients:
+            client.stop_channels()
+        self._clients.clear()
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+        return bool(run_sync(self.manager.is_alive)())
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+        self.release_clients()
+        self._control.stop_channels()
+        run_sync(self.manager.shutdown_kernel)(now=True)
+
+
+STARTUP_TIMEOUT = 60
+"""Seconds to wait for a kernel to start or to reset."""
+
+
+def _worker(jobs: "queue.Queue", results: "queue.Queue") -> None:
+    """Run jobs from ``jobs`` in one kernel of this thread until the queue is empty; a
+    kernel that died is replaced before the next job."""
+    kernel = None
     try:
-        return label, execute(Path(notebook), Path(output), parameters), ""
-    except Exception as exc:  # reported to the parent, which names the notebook
-        message = str(exc).strip().splitlines()
-        return label, 0.0, message[-1] if message else type(exc).__name__
+        while True:
+            try:
+                label, notebook, output, parameters = jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if kernel is None or not kernel.alive():
+                    kernel = Kernel()
+                seconds = execute(Path(notebook), Path(output), parameters, kernel)
+                results.put((label, seconds, ""))
+            except Exception as exc:  # reported to the caller, which names the notebook
+                message = str(exc).strip().splitlines()
+                results.put((label, 0.0, message[-1] if message else type(exc).__name__))
+    finally:
+        if kernel is not None:
+            kernel.close()
 
 
 def jobs_for(layout: Layout, sites: list[str] | None = None) -> list[tuple]:
@@ -114,22 +231,30 @@ def jobs_for(layout: Layout, sites: list[str] | None = None) -> list[tuple]:
 
 
 def run_jobs(jobs: list[tuple], workers: int) -> int:
-    """Run the jobs in parallel, printing progress; non-zero when any failed (named)."""
+    """Run the jobs on ``workers`` kernels, each kept for several notebooks (:class:`Kernel`),
+    printing progress; non-zero when any failed (named)."""
     failed = []
     began = time.perf_counter()
-    print(f"executing {len(jobs)} notebooks with {workers} parallel kernels", file=sys.stderr,
-          flush=True)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_kernels) as pool:
-        futures = [pool.submit(_job, job) for job in jobs]
-        for done, future in enumerate(as_completed(futures), 1):
-            label, seconds, error = future.result()
-            if error:
-                failed.append(label)
-                print(f"[{done}/{len(jobs)}] {label}: FAILED: {error}", file=sys.stderr,
-                      flush=True)
-            else:
-                print(f"[{done}/{len(jobs)}] {label}: done in {seconds:.1f} s", file=sys.stderr,
-                      flush=True)
+    print(f"executing {len(jobs)} notebooks in {workers} kernel(s), each reused with a fresh "
+          "namespace", file=sys.stderr, flush=True)
+    todo: queue.Queue = queue.Queue()
+    for job in jobs:
+        todo.put(job)
+    results: queue.Queue = queue.Queue()
+    threads = [threading.Thread(target=_worker, args=(todo, results), daemon=True)
+               for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for done in range(1, len(jobs) + 1):
+        label, seconds, error = results.get()
+        if error:
+            failed.append(label)
+            print(f"[{done}/{len(jobs)}] {label}: FAILED: {error}", file=sys.stderr, flush=True)
+        else:
+            print(f"[{done}/{len(jobs)}] {label}: done in {seconds:.1f} s", file=sys.stderr,
+                  flush=True)
+    for thread in threads:
+        thread.join()
     total = time.perf_counter() - began
     if failed:
         print(f"error: {len(failed)} notebook(s) failed: {', '.join(failed)}; the others' "

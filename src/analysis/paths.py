@@ -119,5 +119,10 @@ class Layout:
         return self.out / "comparison.pdf"
 
     @property
+    def cache_dir(self) -> Path:
+        """Results kept between runs, each under a key of its inputs (analysis.cache)."""
+        return self.out / "cache"
+
+    @property
     def report_build_dir(self) -> Path:
         return self.out / "build"

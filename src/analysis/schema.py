@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,24 +123,35 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
                              f"{', '.join(schema.names)})", line=1)
     rows, lines = [], []
     for line, fields in records:
-        if not any(f.strip() for f in fields):
+        joined = "".join(fields)
+        if not joined.strip():
             continue  # blank line
         if len(fields) != len(header):
             raise InputError(path, f"{len(fields)} fields, expected {len(header)} "
                              f"(as in the header)", line=line)
-        _refuse_nul_fields(path, line, fields, header)
-        rows.append(dict(zip(header, fields)))
+        if "\x00" in joined:
+            _refuse_nul_fields(path, line, fields, header)
+        rows.append(fields)
         lines.append(line)
-    data = {c.name: [r.get(c.name, "") for r in rows] for c in schema.columns}
+    columns = dict(zip(header, map(list, zip(*rows)))) if rows else {}
+    empty = [""] * len(rows)
+    data = {c.name: columns.get(c.name, empty) for c in schema.columns}
     for col in schema.columns:
         values = data[col.name]
-        for value, line in zip(values, lines):
-            _check_value(path, line, col, value)
+        distinct = set(values)
+        if not _all_valid(path, col, distinct):  # the row by row check names the first bad line
+            for value, line in zip(values, lines):
+                _check_value(path, line, col, value)
         if col.kind == "int":
             data[col.name] = [int(v) if v != "" else None for v in values]
+        elif len(distinct) < len(values):  # repeated values (codes, valences) share one string
+            shared = {v: sys.intern(v) for v in distinct}
+            data[col.name] = [shared[v] for v in values]
     data["_line"] = lines
     frame = pd.DataFrame(data, columns=[*schema.names, "_line"], dtype=object)
     for name in schema.unique:
+        if len(set(data[name])) == len(lines):
+            continue  # all distinct; else the loop names the first repeat
         seen: dict[str, int] = {}
         for value, line in zip(frame[name], lines):
             if value in seen:
@@ -177,6 +189,17 @@ def quoted(value: str, limit: int = 60) -> str:
     if len(value) <= limit:
         return repr(value)
     return f"{value[: limit - 20]!r}... ({len(value)} characters)"
+
+
+def _all_valid(path: Path, col: Column, distinct: set[str]) -> bool:
+    """True when every distinct value of a column passes :func:`_check_value` (each checked
+    once: codes, valences and sections repeat down a sheet)."""
+    try:
+        for value in distinct:
+            _check_value(path, 0, col, value)
+    except InputError:
+        return False
+    return True
 
 
 def _check_value(path: Path, line: int, col: Column, value: str) -> None:

@@ -8,11 +8,13 @@ data dictionary (``README.md`` and ``data_dictionary.csv``) from
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import sys
 
 import pandas as pd
 
-from analysis import autocode, comparison, coverage, synthesis
+from analysis import autocode, cache, comparison, coverage, synthesis
 from analysis.coding import segments as segment_table
 from analysis.io import atomic_write_text, write_csv
 from analysis.paths import Layout
@@ -192,7 +194,7 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
         "coder_agreement": coder_agreement(corpus),
         "barrier_training": synthesis.barrier_training(segs, corpus.guidance, corpus.codebook,
                                                        sites),
-        "autocode_eval": autocode.leave_one_site_out(corpus),
+        "autocode_eval": autocode_evaluation(corpus),
     }
     for name, table in tables.items():
         expected = list(DICTIONARY[name][1])
@@ -200,6 +202,43 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
             raise RuntimeError(f"table {name} has columns {list(table.columns)}, "
                                f"the dictionary {expected}")
     return tables
+
+
+EVALUATION_MODULE = "analysis.autocode"
+
+
+def evaluation_corpus(corpus: Corpus) -> Corpus:
+    """The part of the corpus the suggestions' evaluation reads (the parts its cache key
+    covers): sites, sources, texts, codebook, coding, section maps, and the lexicon
+    file through the layout. Appraisal, guidance and second codings are left out, so
+    the evaluation cannot depend on an input the key does not cover."""
+    return dataclasses.replace(corpus, appraisal=None, casp_questions=None, guidance=None,
+                               second_coding=None)
+
+
+def evaluation_key(corpus: Corpus) -> str:
+    """The cache key of the evaluation: a hash of the code version of
+    :mod:`analysis.autocode` (its source and that of every kit module it imports) and of
+    every input :func:`evaluation_corpus` holds (see :mod:`analysis.cache`)."""
+    key = cache.Key("autocode_eval").text("code", cache.code_version(EVALUATION_MODULE))
+    for name in ("sites", "sources", "codebook", "coding"):
+        key.table(name, getattr(corpus, name))
+    for source_id, text in sorted(corpus.texts.items()):
+        key.text(f"text {source_id}", hashlib.sha256(text.encode("utf-8")).hexdigest())
+    for source_id, section_map in sorted(corpus.sections.items()):
+        key.table(f"sections {source_id}", section_map)
+    return key.file("lexicon", corpus.layout.lexicon_csv).hexdigest()
+
+
+def autocode_evaluation(corpus: Corpus, use_cache: bool = True) -> pd.DataFrame:
+    """:func:`analysis.autocode.leave_one_site_out`, served from ``OUT/cache/`` when its
+    inputs and code are those of the stored result (:func:`evaluation_key`), else computed
+    and stored. The table is the same, byte for byte, as a fresh computation."""
+    view = evaluation_corpus(corpus)
+    if not use_cache:
+        return autocode.leave_one_site_out(view)
+    return cache.cached_table(corpus.layout.cache_dir / "autocode_eval.json",
+                              evaluation_key(view), lambda: autocode.leave_one_site_out(view))
 
 
 def coder_agreement(corpus: Corpus) -> pd.DataFrame:
@@ -282,5 +321,5 @@ def build_tables(layout: Layout, progress: bool = False) -> list:
     """
     if progress:
         print(f"validating {layout.data}", file=sys.stderr, flush=True)
-    corpus = load_corpus(layout)
-    return write_tables(compute_tables(corpus), layout, progress)
+    tables = compute_tables(load_corpus(layout))  # the corpus is freed before writing
+    return write_tables(tables, layout, progress)

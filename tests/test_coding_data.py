@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from analysis.coverage import paragraph_table
 from analysis.paths import Layout
 from analysis.sources import load_corpus
 from analysis.validation import validate
-from conftest import published_four
+from conftest import PUBLISHED_FOUR, published_four
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +67,10 @@ def test_published_four_studies_raw_texts_are_the_published_extractions(corpus, 
     import hashlib
     seed_sums = {hashlib.sha256(p.read_bytes()).hexdigest() for p in seeds.glob("*.txt")}
     assert set(published_four(corpus).sources["sha256"]) == seed_sums
+
+
+@pytest.mark.parametrize("site", PUBLISHED_FOUR)
+def test_published_four_studies_have_nothing_left_on_their_to_do_list(site):
+    from analysis.sitestatus import site_status
+    todo = site_status(Layout(), site)
+    assert todo.empty, todo.to_string()

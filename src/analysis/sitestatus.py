@@ -45,6 +45,7 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.paths import DEFAULT_DATA, NOTEBOOKS, Layout
+from analysis.views import site_names
 
 KINDS = ("metadata", "suggestions", "appraisal", "memo", "glosses", "cerqual", "notebooks")
 COLUMNS = ["kind", "where", "what"]
@@ -191,13 +192,16 @@ def _mentions(text: str, site: str, name: str) -> bool:
     return site.replace("_", " ") in text or (bool(name) and name.lower() in text)
 
 
-def notebook_items(layout: Layout, site: str, name: str) -> list[dict[str, str]]:
+def notebook_items(layout: Layout, site: str, name: str,
+                   display: str = "") -> list[dict[str, str]]:
+    """The committed notebooks whose stored outputs name the site neither by its slug, its
+    office (``name``) nor its display name (``display``, as the notebooks show it)."""
     if layout.data.resolve() != DEFAULT_DATA.resolve():
         return []
     items = []
     for file in COMMITTED_NOTEBOOKS:
         path = NOTEBOOKS / file
-        if path.exists() and not _outputs_mention(path, (site, name)):
+        if path.exists() and not _outputs_mention(path, (site, name, display)):
             items.append(_item("notebooks", str(path), "its stored outputs do not show the "
                                "site: make refresh-notebooks"))
     return items
@@ -230,5 +234,5 @@ def site_status(layout: Layout, site: str) -> pd.DataFrame:
     items = (metadata_items(layout, corpus, site) + suggestion_items(layout, full.coding, site)
              + appraisal_items(layout, site) + memo_items(layout, corpus, site)
              + gloss_items(layout, site) + cerqual_items(layout, corpus, site, name)
-             + notebook_items(layout, site, name))
+             + notebook_items(layout, site, name, site_names(full.sites)[site]))
     return pd.DataFrame(items, columns=COLUMNS)

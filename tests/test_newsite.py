@@ -406,6 +406,26 @@ def test_without_a_results_heading_suggestions_are_made_over_the_whole_text(corp
     assert {"openness", "infrastructure"} <= codes
 
 
+NO_HEADING_AT_ALL = ("Komunikasi pimpinan di Kantor Camat Delta\n\nCamat jarang berkomunikasi "
+                     "dengan pegawai.\fPegawai bekerja secara individual.\n\nSarana kantor "
+                     "masih terbatas.\n")
+
+
+def test_a_text_with_no_heading_at_all_is_said_to_be_read_as_a_whole(corpus_dir, tmp_path,
+                                                                     capsys):
+    layout, _ = corpus_dir
+    text = tmp_path / "plain.txt"
+    text.write_text(NO_HEADING_AT_ALL, encoding="utf-8")
+    assert main(["new-site", "gamma", str(text), "--data", str(layout.data), "--name", "x",
+                 "--admin-level", "kecamatan", "--unit", "y"]) == 0
+    out = capsys.readouterr().out
+    assert "no results heading recognised" in out and "over the whole text" in out
+    assert [(r["section"], r["start"], r["end"]) for r in rows(layout.sections_csv("gamma"))] \
+        == [("results", "0", str(len(NO_HEADING_AT_ALL)))]
+    assert {"individualism", "infrastructure"} <= set(
+        read_table(layout.coding_csv("gamma"), CODING)["code"])
+
+
 def test_a_run_with_no_suggestion_says_why(corpus_dir, tmp_path, capsys):
     layout, _ = corpus_dir
     text = tmp_path / "plain.txt"

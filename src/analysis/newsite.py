@@ -247,12 +247,13 @@ def section_map_for(text: str, source_id: str, language: str) -> tuple[pd.DataFr
     """The section map new-site writes, and whether it is the whole-text fallback.
 
     The map guessed from the headings (:func:`analysis.autocode.guess_sections`) when it
-    has a ``results`` span; otherwise one ``results`` span over the whole text (the
+    has a ``results`` span that starts at a recognised heading; otherwise one ``results`` span over the whole text (the
     guessed headings are then not trusted: a text whose results heading was not
     recognised would get no suggestion at all), and ``True``.
     """
     guessed = autocode.guess_sections(text, source_id, language)
-    if (guessed["section"] == "results").any():
+    results = guessed[guessed["section"] == "results"]
+    if (results["heading"] != "").any():  # a results span that starts at a real heading
         return guessed, False
     whole = pd.DataFrame([(source_id, "results", 0, len(text), "")],
                          columns=SECTIONS.base_names)

@@ -630,3 +630,13 @@ def test_a_field_filled_in_from_a_public_record_names_that_record_in_the_referen
     references = built.flat[built.flat.rindex("References"):]
     for url in records:
         assert f"Filled in from a public record, not the text: {url}." in references
+
+
+def test_a_site_without_accepted_coding_is_named_in_the_limitations(tmp_path):
+    layout = build_corpus(tmp_path)
+    add_case(layout, "gamma", EXTRA_TEXTS["gamma"], [])  # a header-only coding sheet
+    done = build(Layout(layout.data, tmp_path / "out"))
+    assert ("No accepted coding yet for Gamma. Its study shows every code as not reported"
+            in done.flat)
+    coded = build(Layout(build_corpus(tmp_path / "coded").data, tmp_path / "coded-out"))
+    assert "No accepted coding yet" not in coded.flat

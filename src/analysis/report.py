@@ -751,7 +751,17 @@ def _limitations(body: _Body, c: _Ctx) -> None:
     agreement = t.get("coder_agreement")
     agreement = (agreement[agreement["level"] == "category"] if agreement is not None
                  else pd.DataFrame())
+    per_site = t["site_code_matrix"].groupby("site")["n_segments"].apply(
+        lambda v: int(pd.to_numeric(v).sum()))
+    uncoded = [c.name(site) for site in studies["site"] if per_site.get(site, 0) == 0]
     items = [
+        f"No accepted coding yet for {_list_phrase(uncoded)}. "
+        + ("Its study shows" if len(uncoded) == 1 else "These studies show")
+        + " every code as not reported: the coding sheet holds no accepted segment (suggestions "
+        "await review), so what the study says is missing from every count, not absent "
+        "(python -m analysis site-status)."
+    ] if uncoded else []
+    items += [
         f"Few cases. The synthesis rests on {_count(n, 'study', 'studies')}, not sampled to "
         "represent Indonesian local-government offices; counts describe how much each study "
         "says, not how common a practice is." + interval + " Segments are not independent "

@@ -158,3 +158,12 @@ def write_corpus(root: Path, texts: dict[str, str], sheets: dict[str, list],
 def tiny(tmp_path) -> Layout:
     """A valid two-site corpus (one text with a character outside the BMP)."""
     return build_corpus(tmp_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """nbval's cells of the committed notebooks compare outputs computed from the kit's
+    own data: they are ``kit_data`` tests (marked here, before ``-m`` selects)."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.kit_data)

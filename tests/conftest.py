@@ -154,6 +154,23 @@ def write_corpus(root: Path, texts: dict[str, str], sheets: dict[str, list],
     return Layout(data, root / "reports")
 
 
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """``python -m analysis ARGS`` run in this process: exit status, stdout, stderr.
+
+    ``main`` turns a user error into one ``error:`` line and status 1 as the command
+    line does (tests/test_cli.py proves, in a subprocess, that the entry point prints
+    nothing more). argparse's own exits (``--help``, a usage error) give their status;
+    any other exception escapes and fails the test, as a traceback would."""
+    from analysis.cli import main
+    capsys.readouterr()
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as exc:
+        status = exc.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
 @pytest.fixture
 def tiny(tmp_path) -> Layout:
     """A valid two-site corpus (one text with a character outside the BMP)."""

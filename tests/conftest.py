@@ -180,7 +180,12 @@ def tiny(tmp_path) -> Layout:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """nbval's cells of the committed notebooks compare outputs computed from the kit's
-    own data: they are ``kit_data`` tests (marked here, before ``-m`` selects)."""
+    own data: they are ``kit_data`` tests (marked here, before ``-m`` selects).
+
+    The ``slow`` tests go first (the others keep their order, nbval's cells too): with
+    ``make test``'s ``--dist loadfile --no-loadscope-reorder`` one worker starts the
+    slow file at once while the other takes the rest, instead of ending the run alone."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.kit_data)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

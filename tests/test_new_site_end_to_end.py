@@ -240,6 +240,7 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     # 9. the tests that read the kit's data stay green
     junit = tmp_path / "kit_data.xml"
     tests = kit.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "kit_data",
+                    "-n", "2", "--dist", "loadfile",
                     f"--junitxml={junit}", "--nbval", "--nbval-current-env",
                     "--nbval-sanitize-with", "notebooks/sanitize.cfg", *TEST_FILES, ok=(0, 1))
     assert tests.returncode == 0, tests.stdout[-6000:]

@@ -87,7 +87,7 @@ their own and are not affected by the kit's data."""
 
 
 def copy_kit(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "reports", "__pycache__", "*.egg-info",
+    ignore = shutil.ignore_patterns(".venv*", ".git", "reports", "__pycache__", "*.egg-info",
                                     ".pytest_cache", ".ipynb_checkpoints")
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
     shared = ROOT.parent / "shared"

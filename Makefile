@@ -116,9 +116,10 @@ new-site: $(STAMP)
 	$(KIT) new-site "$(SITE)" "$(TEXT)" $(if $(NAME),--name "$(NAME)") $(if $(LEVEL),--admin-level "$(LEVEL)") $(if $(UNIT),--unit "$(UNIT)")
 
 # Tests run on every core (pytest-xdist); --dist loadfile keeps each file, and so each
-# notebook's nbval cells, in order on one worker.
+# notebook's nbval cells, in order on one worker. Files go out in collection order
+# (--no-loadscope-reorder), where tests/conftest.py puts the slow end-to-end file first.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
 
 bench: $(STAMP)  ## quick (about 90 s); FULL=1 adds 5000 sites and the papermill comparison

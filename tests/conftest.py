@@ -154,7 +154,38 @@ def write_corpus(root: Path, texts: dict[str, str], sheets: dict[str, list],
     return Layout(data, root / "reports")
 
 
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """``python -m analysis ARGS`` run in this process: exit status, stdout, stderr.
+
+    ``main`` turns a user error into one ``error:`` line and status 1 as the command
+    line does (tests/test_cli.py proves, in a subprocess, that the entry point prints
+    nothing more). argparse's own exits (``--help``, a usage error) give their status;
+    any other exception escapes and fails the test, as a traceback would."""
+    from analysis.cli import main
+    capsys.readouterr()
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as exc:
+        status = exc.code
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
 @pytest.fixture
 def tiny(tmp_path) -> Layout:
     """A valid two-site corpus (one text with a character outside the BMP)."""
     return build_corpus(tmp_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """nbval's cells of the committed notebooks compare outputs computed from the kit's
+    own data: they are ``kit_data`` tests (marked here, before ``-m`` selects).
+
+    The ``slow`` tests go first (the others keep their order, nbval's cells too): with
+    ``make test``'s ``--dist loadfile --no-loadscope-reorder`` one worker starts the
+    slow file at once while the other takes the rest, instead of ending the run alone."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.kit_data)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -485,6 +485,7 @@ def test_f1_is_zero_when_the_coders_share_no_coded_unit():
 REAL_SHEETS = sorted((ROOT / "data" / "coding").glob("*.csv"))
 
 
+@pytest.mark.kit_data
 @pytest.mark.skipif(not REAL_SHEETS, reason="data/coding/*.csv not present yet (the hand coding)")
 def test_real_coding_sheets_fall_in_sentences_and_agree_with_themselves():
     from analysis.sources import load_corpus

@@ -154,6 +154,7 @@ def test_a_bad_lexicon_row_is_named_by_line_and_column(tiny, row, column, messag
     assert message in str(err.value)
 
 
+@pytest.mark.kit_data
 def test_the_kit_lexicon_is_valid_and_covers_every_canonical_code():
     corpus = load_corpus()
     lexicon = load_lexicon(ROOT / "data" / "lexicon.csv", corpus.codebook)
@@ -323,6 +324,7 @@ def test_evaluation_is_deterministic(tiny):
 REAL = ROOT / "data" / "coding"
 
 
+@pytest.mark.kit_data
 @pytest.mark.skipif(not any(REAL.glob("*.csv")), reason="the kit's coding sheets are not there")
 def test_published_four_studies_pooled_evaluation_numbers_are_quoted_in_the_docs():
     table = leave_one_site_out(published_four(load_corpus()))
@@ -334,6 +336,7 @@ def test_published_four_studies_pooled_evaluation_numbers_are_quoted_in_the_docs
                 assert f"{value:.2f}" in doc, (row.lexicon, value)
 
 
+@pytest.mark.kit_data
 def test_docs_state_the_fixed_values_the_code_uses():
     doc = (ROOT / "docs" / "new_site.md").read_text(encoding="utf-8")
     for name in ("THRESHOLD", "SITE_THRESHOLD", "NEGATIVE_WINDOW", "LEARN_MIN_SENTENCES",
@@ -419,6 +422,7 @@ def codebook():
     return load_codebook(Layout.of())
 
 
+@pytest.mark.kit_data
 def test_devset_readings_must_name_a_study_and_a_canonical_code(tmp_path, codebook):
     write_devset(tmp_path, [study("a", "tune")], [["b", "openness", "positive", "x"]])
     with pytest.raises(InputError, match=r"readings\.csv:2: column 'id'.*'b' is not a study"):
@@ -428,6 +432,7 @@ def test_devset_readings_must_name_a_study_and_a_canonical_code(tmp_path, codebo
         autocode.load_devset(tmp_path, codebook)
 
 
+@pytest.mark.kit_data
 def test_devset_evaluation_compares_site_level_codes_per_study_and_per_split(tmp_path,
                                                                              codebook):
     write_devset(tmp_path, [study("a", "tune"), study("b", "held_out")],
@@ -449,6 +454,7 @@ def test_devset_evaluation_compares_site_level_codes_per_study_and_per_split(tmp
     assert b.extra == "equality"
 
 
+@pytest.mark.kit_data
 def test_devset_command_names_a_missing_text(tmp_path, capsys):
     status = autocode.main(["devset", "--texts", str(tmp_path)])
     assert status == 1
@@ -462,6 +468,7 @@ RESERVED = ("ngaglik", "protokol", "klaten", "pendidikan dasar")
 """Offices reserved for an independent evaluation of the suggestions (issue 14)."""
 
 
+@pytest.mark.kit_data
 def test_the_committed_devset_loads_is_split_and_avoids_the_reserved_offices(codebook):
     studies, readings = autocode.load_devset(ROOT / "data" / "devset", codebook)
     assert set(studies["split"]) == set(autocode.DEVSET_SPLITS)

@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from analysis.cli import main
 from analysis.errors import InputError
-from analysis.paths import ROOT, Layout
+from analysis.paths import Layout
 from analysis.sources import load_corpus
 from analysis.validation import validate
-from conftest import CODING_HEADER, csv_text, write_corpus
+from conftest import CODING_HEADER, csv_text, run_cli, write_corpus
 
 
 # --------------------------------------------------------------------------- helpers
@@ -62,12 +59,7 @@ def verdicts(layout: Layout) -> dict[str, str]:
     return {Path(f).relative_to(layout.data).as_posix(): v for f, v in validate(layout)}
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """The command run in this process: exit status, stdout, stderr (an escaping exception
-    fails the test, as a traceback would)."""
-    status = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return status, out.out, out.err
+cli = run_cli
 
 
 def one_error_line(stderr: str) -> str:
@@ -77,11 +69,6 @@ def one_error_line(stderr: str) -> str:
     assert len(errors) == 1 and lines[-1] == errors[0], stderr
     assert "Traceback" not in stderr
     return errors[0]
-
-
-def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True)
 
 
 def set_checksum(layout: Layout, site: str) -> None:
@@ -162,31 +149,31 @@ def test_validate_fails_a_folder_in_place_of_any_input_and_goes_on(full, name):
 
 @pytest.mark.parametrize("name", ["sources.csv", "raw/alpha.txt", "coding/alpha.csv",
                                   "sections/alpha.csv"])
-def test_tables_on_a_folder_input_exits_1_with_one_line_and_no_traceback(full, name):
+def test_tables_on_a_folder_input_exits_1_with_one_line_and_no_traceback(full, name, capsys):
     replace_by_folder(full.data / name)
-    result = run("tables", "--data", full.data, "--out", full.out)
-    assert result.returncode == 1
-    line = one_error_line(result.stderr)
+    status, _, err = cli(capsys, "tables", "--data", full.data, "--out", full.out)
+    assert status == 1
+    line = one_error_line(err)
     assert name in line and "is a folder" in line
 
 
-def test_agreement_with_a_folder_as_sheet_b_is_one_line(tiny, tmp_path):
+def test_agreement_with_a_folder_as_sheet_b_is_one_line(tiny, tmp_path, capsys):
     folder = tmp_path / "B.csv"
     folder.mkdir()
-    result = run("agreement", "--sheets", tiny.coding_csv("alpha"), folder,
-                 "--data", tiny.data, "--out", tmp_path / "out.csv")
-    assert result.returncode == 1
-    line = one_error_line(result.stderr)
+    status, _, err = cli(capsys, "agreement", "--sheets", tiny.coding_csv("alpha"), folder,
+                         "--data", tiny.data, "--out", tmp_path / "out.csv")
+    assert status == 1
+    line = one_error_line(err)
     assert str(folder) in line and "is a folder" in line
 
 
-def test_a_coding_sheet_that_is_a_broken_symlink_stops_tables(tiny):
+def test_a_coding_sheet_that_is_a_broken_symlink_stops_tables(tiny, capsys):
     sheet = tiny.coding_csv("beta")
     sheet.unlink()
     sheet.symlink_to(tiny.data / "nowhere.csv")
-    result = run("tables", "--data", tiny.data, "--out", tiny.out)
-    assert result.returncode == 1
-    line = one_error_line(result.stderr)
+    status, _, err = cli(capsys, "tables", "--data", tiny.data, "--out", tiny.out)
+    assert status == 1
+    line = one_error_line(err)
     assert "beta.csv" in line and "broken symbolic link" in line
     assert not tiny.tables_dir.exists()
 

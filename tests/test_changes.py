@@ -13,7 +13,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ import pytest
 from analysis import changes
 from analysis.paths import ROOT, Layout
 from analysis.tables import build_tables
+from conftest import run_cli
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
@@ -33,10 +33,15 @@ def git(repo: Path, *args: str) -> str:
                           text=True, env=env).stdout
 
 
-def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True,
-                          env={**os.environ, "GIT_CEILING_DIRECTORIES": str(cwd.parent)})
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``python -m analysis ARGS`` run in this process from folder ``cwd``, git looking
+    for a repository no higher than ``cwd``'s parent: (exit status, stdout, stderr)."""
+    def run(*args, cwd: Path) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(cwd.parent))
+        return run_cli(capsys, *args)
+    return run
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -164,11 +169,11 @@ def test_a_valence_and_a_code_change_report_exactly_their_segments_cells_and_fin
     assert git(repo, "status", "--porcelain") == status_before
 
 
-def test_no_change_says_so_in_one_line_and_exits_zero(repo, tmp_path):
-    result = cli("changes", "--since", "HEAD", "--data", repo / "study" / "data",
-                 "--out", tmp_path / "out", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+def test_no_change_says_so_in_one_line_and_exits_zero(repo, tmp_path, cli):
+    status, out, err = cli("changes", "--since", "HEAD", "--data", repo / "study" / "data",
+                           "--out", tmp_path / "out", cwd=tmp_path)
+    assert status == 0, err
+    assert out.splitlines() == [
         "no changes from HEAD (" + git(repo, "rev-parse", "HEAD")[:10]
         + "), study/data/ to working data, study/data/"]
     written = pd.read_csv(tmp_path / "out" / "changes" / "changes.csv")
@@ -193,20 +198,20 @@ def test_an_old_tables_or_data_folder_gives_the_same_changes_as_the_revision(rep
     assert from_tables.equals(from_git) and from_data.equals(from_git)
 
 
-def test_a_bad_revision_is_one_line_exit_1_and_nothing_written(repo, tmp_path):
-    result = cli("changes", "--since", "no-such-rev", "--data", repo / "study" / "data",
-                 "--out", tmp_path / "out", cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
+def test_a_bad_revision_is_one_line_exit_1_and_nothing_written(repo, tmp_path, cli):
+    status, _, err = cli("changes", "--since", "no-such-rev", "--data", repo / "study" / "data",
+                         "--out", tmp_path / "out", cwd=tmp_path)
+    assert status == 1
+    assert err.splitlines() == [
         "error: 'no-such-rev' is not a revision of the git repository at repo"]
     assert not (tmp_path / "out").exists()
 
 
-def test_a_data_folder_outside_git_is_one_line_exit_1(tiny, tmp_path):
-    result = cli("changes", "--since", "HEAD", "--data", tiny.data, "--out", tiny.out,
-                 cwd=tmp_path)
-    assert result.returncode == 1
-    [line] = result.stderr.splitlines()
+def test_a_data_folder_outside_git_is_one_line_exit_1(tiny, tmp_path, cli):
+    status, _, err = cli("changes", "--since", "HEAD", "--data", tiny.data, "--out", tiny.out,
+                         cwd=tmp_path)
+    assert status == 1
+    [line] = err.splitlines()
     assert line.startswith("error: ") and "not inside a git repository" in line
     assert not tiny.out.exists()
 

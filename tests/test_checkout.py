@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from analysis.paths import ROOT
+from conftest import run_cli
 
 
 def git(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -63,10 +63,8 @@ def test_every_file_under_data_is_checked_out_byte_for_byte(crlf_clone):
     assert changed == []
 
 
-def test_the_clone_validates(crlf_clone):
-    result = subprocess.run([sys.executable, "-m", "analysis", "validate",
-                             "--data", str(crlf_clone / "data"),
-                             "--out", str(crlf_clone / "reports")],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "files valid" in result.stdout
+def test_the_clone_validates(crlf_clone, capsys):
+    status, out, err = run_cli(capsys, "validate", "--data", crlf_clone / "data",
+                               "--out", crlf_clone / "reports")
+    assert status == 0, out + err
+    assert "files valid" in out

@@ -10,6 +10,8 @@ from analysis.sources import load_corpus
 from analysis.validation import validate
 from conftest import PUBLISHED_FOUR, published_four
 
+pytestmark = pytest.mark.kit_data  # every test here reads the kit's own data
+
 
 @pytest.fixture(scope="module")
 def corpus():

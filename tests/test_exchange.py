@@ -267,6 +267,7 @@ def test_export_then_import_gives_back_every_segment_with_its_offsets(tiny, tmp_
 REAL = ROOT / "data"
 
 
+@pytest.mark.kit_data
 @pytest.mark.skipif(not (list((REAL / "coding").glob("*.csv")) and (REAL / "sources.csv").exists()
                          and (REAL / "sites.csv").exists() and (REAL / "codebook.csv").exists()),
                     reason="the real corpus (data/coding, sources.csv, sites.csv, codebook.csv) "

@@ -291,6 +291,7 @@ def test_suggestion_terms_lists_lexicon_and_learned_terms(corpus_dir, capsys):
 KIT_DATA = ROOT / "data"
 
 
+@pytest.mark.kit_data
 @pytest.mark.skipif(not (KIT_DATA / "corpus.csv").exists() or not any(
     (KIT_DATA / "coding").glob("*.csv")), reason="the kit's data is not there yet")
 def test_a_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_path):

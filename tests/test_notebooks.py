@@ -19,15 +19,18 @@ from analysis.notebooks import SITE_NOTEBOOK, check_parameters, declared_paramet
 from analysis.paths import NOTEBOOKS, ROOT
 
 
+@pytest.mark.kit_data
 def test_site_notebook_declares_site_data_dir_and_out_dir():
     assert set(declared_parameters(SITE_NOTEBOOK)) == {"site", "data_dir", "out_dir"}
 
 
+@pytest.mark.kit_data
 def test_an_unknown_parameter_is_an_error():
     with pytest.raises(ValueError, match="unknown parameter.*colour"):
         check_parameters(SITE_NOTEBOOK, {"site": "manoi", "colour": "red"})
 
 
+@pytest.mark.kit_data
 def test_committed_notebooks_carry_outputs_in_most_code_cells():
     for path in NOTEBOOKS.glob("*.ipynb"):
         cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
@@ -93,6 +96,7 @@ def _flip_first_positive_row(sheet: Path) -> str:
     raise AssertionError("no positive row to flip")
 
 
+@pytest.mark.kit_data
 def test_nbval_fails_when_one_coding_row_changes_and_passes_when_none_does(tmp_path):
     site = json.loads(SITE_NOTEBOOK.read_text())
     default_site = next("".join(c["source"]) for c in site["cells"]
@@ -173,6 +177,7 @@ def test_a_failing_notebook_is_named_and_the_others_outputs_are_kept(tmp_path, c
     assert [p.name for p in out.iterdir()] == ["good.ipynb"], "no temporary file left behind"
 
 
+@pytest.mark.kit_data
 def test_notebooks_for_an_unknown_site_is_refused_naming_the_known_ones():
     from analysis.notebooks import jobs_for
     from analysis.paths import Layout
@@ -192,12 +197,14 @@ def _outputs(path: Path):
                 yield i, "stream", "".join(output["text"])
 
 
+@pytest.mark.kit_data
 def test_no_notebook_output_shows_a_literal_backslash_n():
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         for i, mime, text in _outputs(path):
             assert "\\n" not in text, f"{path.name} cell {i} ({mime}) shows a literal \\n"
 
 
+@pytest.mark.kit_data
 def test_site_and_cross_site_tables_are_styled_without_index_and_show_whole_quotes():
     for name in ("site_case.ipynb", "cross_site.ipynb"):
         html = [t for _, mime, t in _outputs(NOTEBOOKS / name) if mime == "text/html"]
@@ -209,6 +216,7 @@ def test_site_and_cross_site_tables_are_styled_without_index_and_show_whole_quot
             assert "…" not in table, f"{name}: a cut quote"
 
 
+@pytest.mark.kit_data
 def test_the_small_n_conclusion_is_markdown_not_monospace_text():
     outputs = list(_outputs(NOTEBOOKS / "cross_site.ipynb"))
     assert any(mime == "text/markdown" and "Wilson 95% interval" in text
@@ -216,6 +224,7 @@ def test_the_small_n_conclusion_is_markdown_not_monospace_text():
     assert not any(mime == "stream" and "Wilson" in text for _, mime, text in outputs)
 
 
+@pytest.mark.kit_data
 def test_an_unknown_site_shows_one_line_in_a_notebook_not_a_traceback():
     from analysis.views import ParameterError, open_corpus
 

@@ -194,7 +194,8 @@ def real_data_problems() -> list[str]:
             if not v.startswith("ok")]
 
 
-@pytest.fixture(scope="module", params=["synthetic", "real"])
+@pytest.fixture(scope="module",
+                params=["synthetic", pytest.param("real", marks=pytest.mark.kit_data)])
 def built(request, tmp_path_factory):
     """The report built once per corpus (the real data only while it validates)."""
     if request.param == "synthetic":
@@ -591,6 +592,7 @@ def test_a_corpus_without_a_date_cannot_be_reported(tiny):
 
 # --------------------------------------------------------------------------- real data
 
+@pytest.mark.kit_data
 def test_every_quote_the_report_shows_has_an_english_gloss():
     problems = real_data_problems()
     if problems:

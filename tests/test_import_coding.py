@@ -21,16 +21,16 @@ from analysis.exchange import codebook_qdc, project_qdpx, read_qdpx
 from analysis.importcoding import ImportRefused, import_coding
 from analysis.paths import ROOT, Layout
 from analysis.sources import load_codebook, load_corpus
-from conftest import TEXTS
+from conftest import SHARED, TEXTS
 
-SHARED = ROOT.parent / "shared"
 SAMPLES = SHARED / "refi-qda" / "samples"
 QC = SAMPLES / "qc-1.3.2.qdpx"
 NS = "{urn:QDA-XML:project:1.0}"
 COMPARED = ["source_id", "start", "end", "quote", "code", "valence", "evidence", "attribution",
             "section"]
-needs_samples = pytest.mark.skipif(not QC.exists(), reason="../shared/refi-qda/samples is not "
-                                   "there (a plain clone); CI has it")
+needs_samples = pytest.mark.usefixtures("shared")
+"""The real exports in ../shared: the ``shared`` fixture skips them on a plain clone, saying
+why, and fails them in CI (``CI=true``), so CI never loses them silently."""
 
 
 # --------------------------------------------------------------------------- helpers

@@ -9,7 +9,6 @@ csv module, not by the comparison code under test.
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import shutil
 import subprocess

@@ -442,20 +442,21 @@ def test_an_existing_sheet_is_replaced_only_with_replace(tiny, tmp_path):
 def test_a_write_that_fails_half_way_restores_the_sheets_already_replaced(tiny, tmp_path,
                                                                            monkeypatch):
     from analysis import io as kit_io
-    from analysis import newsite
     archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "timeliness", "ana"),
                                                        ("beta", "Sarana", "infrastructure",
                                                         "ana")])
     before = tree_digest(tiny.data)
     calls = []
 
+    real = kit_io.atomic_write_bytes
+
     def second_write_fails(path, data):
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
-        return kit_io.atomic_write_bytes(path, data)
+        return real(path, data)
 
-    monkeypatch.setattr(newsite, "atomic_write_bytes", second_write_fails)
+    monkeypatch.setattr(kit_io, "atomic_write_bytes", second_write_fails)
     with pytest.raises(OSError, match="disk full"):
         import_coding(tiny, archive, replace=True)
     assert len(calls) == 3                  # alpha written, beta failed, alpha restored

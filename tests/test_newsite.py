@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import newsite
+from analysis import io as kit_io, newsite
 from analysis.cli import main
 from analysis.errors import InputError
 from analysis.newsite import add_site
@@ -241,7 +241,7 @@ def test_a_corpus_that_does_not_validate_is_not_extended(corpus_dir):
 def test_a_failed_write_restores_the_files_written_before_it(corpus_dir, monkeypatch):
     layout, text = corpus_dir
     before = snapshot(layout.data)
-    real = newsite.atomic_write_bytes
+    real = kit_io.atomic_write_bytes
     calls = []
 
     def failing(path, data):
@@ -250,10 +250,10 @@ def test_a_failed_write_restores_the_files_written_before_it(corpus_dir, monkeyp
             raise OSError("disk full")
         return real(path, data)
 
-    monkeypatch.setattr(newsite, "atomic_write_bytes", failing)
+    monkeypatch.setattr(kit_io, "atomic_write_bytes", failing)
     with pytest.raises(OSError, match="disk full"):
         add_site(layout, "gamma", text, **SITE_ARGS)
-    monkeypatch.setattr(newsite, "atomic_write_bytes", real)
+    monkeypatch.setattr(kit_io, "atomic_write_bytes", real)
     assert snapshot(layout.data) == before
 
 

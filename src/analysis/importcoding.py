@@ -35,7 +35,7 @@ import hashlib
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.exchange import (ATTRIBUTE_GROUPS, SEGMENT_ATTRIBUTES, codebook_tree, read_qdpx,
                                shown)
-from analysis.io import atomic_write_text, csv_text
+from analysis.io import atomic_write_all, atomic_write_text, csv_text
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
 from analysis.sources import (CODED_SECTIONS, CODING, VALENCES, load_coding_sheet, load_corpus,
@@ -513,8 +513,7 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
     report.append(f"marked for review (status suggested, memo 'IMPORT: ...'): {review} of "
                   f"{sum(len(s) for s in sheets.values())} rows")
     result = ImportResult(sheets, [], report, review=review)
-    from analysis.newsite import _write_all
-    _write_all(files)
+    atomic_write_all(files)
     result.written = sorted(files)
     report += [f"wrote {path} ({len(sheets[path.stem])} rows)" for path in result.written]
     result.report_path = atomic_write_text(

@@ -115,3 +115,21 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write_text(path, csv_text(frame))
+
+
+def atomic_write_all(files: dict[Path, bytes]) -> None:
+    """Write every file (path -> bytes) atomically, all or nothing: if one write fails, the
+    files written before it get their previous content back (or are removed)."""
+    previous = {path: (path.read_bytes() if path.exists() else None) for path in files}
+    done: list[Path] = []
+    try:
+        for path, content in files.items():
+            atomic_write_bytes(path, content)
+            done.append(path)
+    except BaseException:
+        for path in reversed(done):
+            if previous[path] is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write_bytes(path, previous[path])
+        raise

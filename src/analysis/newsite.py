@@ -42,7 +42,7 @@ import pandas as pd
 
 from analysis import autocode
 from analysis.errors import InputError
-from analysis.io import atomic_write_bytes
+from analysis.io import atomic_write_all, atomic_write_bytes
 from analysis.paths import Layout
 from analysis.pdftext import Extraction, read_study
 from analysis.schema import SLUG
@@ -234,7 +234,7 @@ def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = ""
             "site": slug, **site_values, "notes": SITE_NOTE}),
     }
     _dry_run(layout, files)
-    _write_all(files)
+    atomic_write_all(files)
     return NewSite(
         site=slug, written=list(files), n_sections=len(section_map),
         section_guessed=bool((section_map["heading"] != "").any()), whole_text=whole_text,
@@ -295,20 +295,3 @@ def _dry_run(layout: Layout, files: dict[Path, bytes]) -> None:
             detail = str(exc).replace(str(copy), str(layout.data))
             raise InputError(layout.data, f"the new site would not validate, nothing was "
                              f"written: {detail}") from None
-
-
-def _write_all(files: dict[Path, bytes]) -> None:
-    """Write every file atomically; if one write fails, restore the ones written before."""
-    previous = {path: (path.read_bytes() if path.exists() else None) for path in files}
-    done: list[Path] = []
-    try:
-        for path, content in files.items():
-            atomic_write_bytes(path, content)
-            done.append(path)
-    except BaseException:
-        for path in reversed(done):
-            if previous[path] is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write_bytes(path, previous[path])
-        raise

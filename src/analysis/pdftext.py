@@ -38,6 +38,7 @@ A PDF without a text layer (a scan) is refused: OCR it first.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 import zipfile
@@ -155,12 +156,13 @@ def _letters(text: str) -> int:
     return sum(ch.isalpha() for ch in text)
 
 
-def extract_pdf(path: Path) -> Extraction:
-    """The text of a PDF (see the module docstring); refuses a file that is not a
-    readable PDF, an encrypted one and one without a text layer."""
+def extract_pdf(path: Path, data: bytes | None = None) -> Extraction:
+    """The text of a PDF (see the module docstring; ``data``: its bytes, when already read);
+    refuses a file that is not a readable PDF, an encrypted one and one without a text
+    layer."""
     import pypdfium2
 
-    data = path.read_bytes()
+    data = read_input_bytes(path) if data is None else data
     try:
         document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as exc:
@@ -189,14 +191,14 @@ def extract_pdf(path: Path) -> Extraction:
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def extract_docx(path: Path) -> Extraction:
-    """The text of a Word .docx: one line per paragraph, tabs and line breaks kept, a
-    form-feed line at each hard page break."""
+def extract_docx(path: Path, data: bytes | None = None) -> Extraction:
+    """The text of a Word .docx (``data``: its bytes, when already read): one line per
+    paragraph, tabs and line breaks kept, a form-feed line at each hard page break."""
     from defusedxml import ElementTree
 
-    data = path.read_bytes()
+    data = read_input_bytes(path) if data is None else data
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("word/document.xml")
             if info.file_size > 200 * 2**20:
                 raise InputError(path, "word/document.xml is larger than 200 MB")
@@ -223,9 +225,9 @@ def extract_docx(path: Path) -> Extraction:
     return Extraction(text, path.name, hashlib.sha256(data).hexdigest(), "docx")
 
 
-def read_plain_text(path: Path) -> Extraction:
+def read_plain_text(path: Path, data: bytes | None = None) -> Extraction:
     """A plain UTF-8 text, kept byte for byte; refuses a non-UTF-8 or empty one."""
-    data = read_input_bytes(path)
+    data = read_input_bytes(path) if data is None else data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -244,13 +246,13 @@ def read_study(path: str | Path) -> Extraction:
     if not path.is_file():
         raise InputError(path, "not a file (expected a PDF, a .docx or a plain-text file)")
     suffix = path.suffix.lower()
-    head = read_input_bytes(path)[:5]
-    if suffix in PDF_SUFFIXES or head == b"%PDF-":
-        result = extract_pdf(path)
+    data = read_input_bytes(path)  # read once; each reader works on these bytes
+    if suffix in PDF_SUFFIXES or data.startswith(b"%PDF-"):
+        result = extract_pdf(path, data)
     elif suffix in DOCX_SUFFIXES:
-        result = extract_docx(path)
+        result = extract_docx(path, data)
     else:
-        result = read_plain_text(path)
+        result = read_plain_text(path, data)
     if not result.text.strip():
         raise InputError(path, "the text is empty")
     refuse_nul(path, result.text, "text")

@@ -593,3 +593,15 @@ def test_site_status_asks_the_memo_to_explain_each_uncoded_results_paragraph(cor
                     encoding="utf-8")
     items = site_status(layout, "gamma")
     assert items.loc[items["kind"] == "memo"].empty
+
+
+def test_site_status_flags_exactly_the_empty_fields_the_report_shows_as_not_yet_recorded():
+    from analysis.sitestatus import empty_fields
+    from analysis.views import NOT_RECORDED, missing_wording
+    row = {"year": "", "venue": "", "authors": "", "title": "Judul",
+           "notes": "Year not given in the text. The venue is a journal whose issue we checked."}
+    fields = ("title", "authors", "year", "venue")
+    flagged = empty_fields(row, fields)
+    assert flagged == ["authors", "venue"]  # venue is named in the notes, but not as lacking
+    assert flagged == [f for f in fields
+                       if not row[f] and missing_wording(f, row["notes"]) == NOT_RECORDED]

@@ -6,10 +6,11 @@ list: one row per item, columns ``kind`` (the order below), ``where`` (file, wit
 where there is one) and ``what``.
 
 1. ``metadata`` -- a field of the site's row in ``sites.csv`` or of its case study's
-   row in ``sources.csv`` that is empty while the row's ``notes`` do not name it (the
-   convention: a field the text does not give stays empty and the notes say so, e.g.
-   "Year, venue ... not given in the text"); and notes that still hold new-site's
-   placeholder.
+   row in ``sources.csv`` that is empty while the row's ``notes`` do not say the text
+   lacks it (the convention: a field the text does not give stays empty and the notes say
+   so, e.g. "Year, venue ... not given in the text"; the same rule,
+   :func:`analysis.views.missing_wording`, makes the report print "not yet recorded"
+   rather than "not given in the text"); and notes that still hold new-site's placeholder.
 2. ``suggestions`` -- rows of ``coding/<site>.csv`` with status ``suggested`` (not yet
    accepted or rejected), and a site with no accepted coding at all.
 3. ``appraisal`` -- no ``appraisal/<site>.csv`` (CASP), when the corpus has
@@ -38,14 +39,13 @@ import csv
 import dataclasses
 import io
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.errors import InputError
 from analysis.paths import DEFAULT_DATA, NOTEBOOKS, Layout
-from analysis.views import site_names
+from analysis.views import NOT_RECORDED, missing_wording, site_names
 
 KINDS = ("metadata", "suggestions", "appraisal", "memo", "glosses", "cerqual", "notebooks")
 COLUMNS = ["kind", "where", "what"]
@@ -64,18 +64,14 @@ def _item(kind: str, where: str, what: str) -> dict[str, str]:
     return {"kind": kind, "where": where, "what": what}
 
 
-def _names_field(notes: str, name: str) -> bool:
-    """True when ``notes`` name the field (its name, or its singular, as a word start)."""
-    stem = name.replace("_", " ").rstrip("s")
-    return re.search(rf"\b{re.escape(stem)}", notes, flags=re.IGNORECASE) is not None
-
-
 def empty_fields(row: dict[str, str], fields: tuple[str, ...]) -> list[str]:
-    """The fields of a row that are empty and not named in its notes (new-site's
-    placeholder notes, which name every field to fill, excuse none)."""
+    """The fields of a row that are empty and that the report would show as "not yet
+    recorded": their notes do not say the text lacks them (:func:`views.missing_wording`,
+    the rule the PDF and notebooks use). New-site's placeholder notes excuse none."""
     notes = row.get("notes", "")
     notes = "" if PLACEHOLDER in notes else notes
-    return [f for f in fields if not row.get(f, "").strip() and not _names_field(notes, f)]
+    return [f for f in fields
+            if not row.get(f, "").strip() and missing_wording(f, notes) == NOT_RECORDED]
 
 
 def metadata_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:

@@ -188,6 +188,33 @@ def test_a_term_is_learned_when_frequent_precise_and_seen_at_two_sites():
         [[4, 3, 2, 0.75]]  # "sorotan" and "kantor": one site only; "dengan": a stopword
 
 
+def test_term_counts_count_each_sentence_once_per_stem_site_and_code():
+    """The integer-id counting equals a plain count over (site, stem) and (site, code,
+    stem): a stem twice in a sentence counts once, stop words and short stems never."""
+    from collections import Counter
+
+    rows = [("b", "Koordinasi koordinasi rapat dengan camat.", {"collaboration", "openness"}),
+            ("a", "Rapat koordinasi mingguan di kantor.", {"collaboration"}),
+            ("a", "", {"openness"}),
+            ("c", "Pegawai terbuka, pegawai mendengar.", set()),
+            ("a", "Koordinasi dan keterbukaan pegawai.", {"openness", "collaboration"})]
+    units = units_for_learning(rows)
+    stop = autocode._stopword_stems("id")
+    distinct = [{s for s in stems if len(s) >= autocode.LEARN_MIN_LENGTH and s not in stop}
+                for stems in units["stems"]]
+    want_stems = Counter((site, s) for site, ss in zip(units["site"], distinct) for s in ss)
+    want_pairs = Counter((site, c, s) for site, ss, cs in zip(units["site"], distinct,
+                                                              units["codes"])
+                         for c in cs for s in ss)
+    per_stem, per_pair = autocode._term_counts(units, "id")
+    assert [tuple(r) for r in per_stem.values.tolist()] == \
+        sorted((*k, n) for k, n in want_stems.items())
+    assert [tuple(r) for r in per_pair.values.tolist()] == \
+        sorted((*k, n) for k, n in want_pairs.items())
+    assert ("b", "koordinasi", 1) in [tuple(r) for r in per_stem.values.tolist()]
+    assert not any(s in stop for s in per_stem["stem"])
+
+
 def test_a_term_below_the_precision_floor_is_not_learned():
     rows = [("a", "Kinerja naik.", {"individual_performance"}),
             ("b", "Kinerja naik lagi.", {"individual_performance"}),

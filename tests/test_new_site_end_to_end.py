@@ -8,6 +8,8 @@ copy's ``src`` first on ``PYTHONPATH``, so the copy's code and data are the ones
 others (new-site, the intermediate to-do lists, the glosses, the report) run in this
 process on the copy's folders (``--data``, ``--out``): the same code on the same files,
 without an interpreter start and the imports each. Each step is what a researcher does, scripted: new-site on a PDF,
+checking that the tables, the site's
+notebook and the PDF take the site in before any review (nothing accepted yet),
 accepting the suggestions (here all of them), filling the metadata from the study,
 writing the memo, appraisal and glosses, reviewing the CERQual findings that
 site-status lists, refreshing the notebooks, then ``make report``'s command and the
@@ -28,8 +30,14 @@ from pathlib import Path
 
 import pytest
 
+import pandas as pd
+
 from analysis import cli, report
-from analysis.paths import ROOT
+from analysis.notebooks import execute
+from analysis.paths import ROOT, Layout
+from analysis.report import build_report
+from analysis.sources import load_corpus
+from analysis.tables import build_tables
 
 typst = pytest.importorskip("typst")
 pytest.importorskip("papermill")
@@ -94,6 +102,13 @@ def copy_kit(dest: Path) -> Path:
     if shared.exists() and not (dest.parent / "shared").exists():
         (dest.parent / "shared").symlink_to(shared.resolve())
     return dest
+
+
+def pdf_words(pdf: Path) -> str:
+    import pypdfium2
+    document = pypdfium2.PdfDocument(str(pdf))
+    return " ".join(" ".join(document[i].get_textpage().get_text_range().split())
+                    for i in range(len(document)))
 
 
 class Kit:
@@ -171,6 +186,25 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     kinds = {item["kind"] for item in kit.status()}
     assert {"metadata", "suggestions", "appraisal", "memo"} <= kinds
 
+    # 1b. before any review (nothing accepted), the tables, the site's notebook and the PDF
+    # already take the site in, with no finding and no code change
+    layout = Layout(kit.root / "data", kit.root / "reports")
+    known = set(load_corpus(layout).sites["site"]) - {slug}
+    build_tables(layout)
+    matrix = pd.read_csv(layout.table("site_code_matrix"), keep_default_na=False)
+    assert matrix["site"].nunique() == len(known) + 1
+    assert set(matrix.loc[matrix["site"] == slug, "state"]) == {"not_reported"}
+    studies = pd.read_csv(layout.table("studies"), keep_default_na=False)
+    assert NAME in set(studies["name"])
+    evaluation = pd.read_csv(layout.table("autocode_eval"), keep_default_na=False)
+    assert slug not in set(evaluation["held_out_site"])  # no hand coding to compare with
+    notebook = layout.notebooks_dir / f"{slug}.ipynb"
+    execute(kit.root / "notebooks" / "site_case.ipynb", notebook,
+            {"site": slug, "data_dir": str(layout.data), "out_dir": str(layout.out)})
+    assert NAME in notebook.read_text(encoding="utf-8")
+    words = pdf_words(build_report(layout))
+    assert NAME in words and "Evaluation of automatic coding suggestions" in words
+
     # 2. fill what the text says
     kit.edit_row("data/sites.csv", "site", slug, parent="Kota Gamma", province="Provinsi Contoh",
                  design="kualitatif deskriptif", methods="interview; observation",
@@ -224,18 +258,16 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
                                                       - {""}))
     kit.write("data/cerqual.csv", header, findings)
 
-    # 7. notebooks, then the to-do list is empty
-    kit.run("-m", "analysis.notebooks", "refresh")
+    # 7. notebooks, then the to-do list is empty (one kernel under make test, whose other
+    # worker keeps the second core busy)
+    kit.run("-m", "analysis.notebooks", "refresh",
+            *(["--jobs", "1"] if os.environ.get("PYTEST_XDIST_WORKER") else []))
     done = kit.run("-m", "analysis", "site-status", slug)
     assert done.stdout == f"{slug}: nothing to do\n"
 
     # 8. the report names the new site
     kit.command("report")
-    import pypdfium2
-    document = pypdfium2.PdfDocument(str(kit.root / "reports" / "comparison.pdf"))
-    words = " ".join(" ".join(document[i].get_textpage().get_text_range().split())
-                     for i in range(len(document)))
-    assert NAME in words
+    assert NAME in pdf_words(kit.root / "reports" / "comparison.pdf")
 
     # 9. the tests that read the kit's data stay green (one process: under make test the
     # other worker keeps the second core busy meanwhile; two workers here were no faster)

@@ -1,12 +1,13 @@
-"""Adding a site by adding data only: the new-site command (analysis.newsite), and a fifth
-site that tables, a site notebook and the report take in with no code change."""
+"""Adding a site by adding data only: the new-site command (analysis.newsite). That the
+kit's tables, a site notebook and the report then take the fifth site in with no code
+change, before and after its suggestions are reviewed, is the end-to-end test's job
+(tests/test_new_site_end_to_end.py), on a copy of the kit."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from analysis import io as kit_io, newsite
 from analysis.cli import main
 from analysis.errors import InputError
 from analysis.newsite import add_site
-from analysis.paths import ROOT, Layout
+from analysis.paths import Layout
 from analysis.schema import read_table
 from analysis.sources import CODING, SITES, SOURCES, load_corpus
 from analysis.tables import compute_tables
@@ -284,53 +285,6 @@ def test_suggestion_terms_lists_lexicon_and_learned_terms(corpus_dir, capsys):
     table = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
     assert list(table.columns) == ["code", "origin", "term", "stems", "weight"]
     assert ["openness", "lexicon", "terbuka", "buka", 1] in table.values.tolist()
-
-
-# ------------------------------------------------------------------- one more site, end to end
-
-KIT_DATA = ROOT / "data"
-
-
-@pytest.mark.kit_data
-@pytest.mark.skipif(not (KIT_DATA / "corpus.csv").exists() or not any(
-    (KIT_DATA / "coding").glob("*.csv")), reason="the kit's data is not there yet")
-def test_a_site_added_as_data_only_reaches_tables_notebook_and_report(tmp_path):
-    """The kit's sites plus one more from new-site, with nothing accepted yet: the tables,
-    the site notebook (one kernel) and the PDF take it in with no code change."""
-    pytest.importorskip("papermill")
-    from analysis.notebooks import SITE_NOTEBOOK, execute
-    from analysis.report import build_report
-    from analysis.tables import build_tables
-
-    layout = Layout(tmp_path / "data", tmp_path / "reports")
-    shutil.copytree(KIT_DATA, layout.data)
-    known = set(load_corpus(layout).sites["site"])
-    slug = next(s for s in (f"gamma{i or ''}" for i in range(len(known) + 1)) if s not in known)
-    text = tmp_path / "gamma.txt"
-    text.write_bytes(NEW_TEXT.encode("utf-8"))
-    add_site(layout, slug, text, **SITE_ARGS)
-
-    build_tables(layout)
-    matrix = pd.read_csv(layout.table("site_code_matrix"), keep_default_na=False)
-    assert matrix["site"].nunique() == len(known) + 1
-    assert set(matrix.loc[matrix["site"] == slug, "state"]) == {"not_reported"}
-    studies = pd.read_csv(layout.table("studies"), keep_default_na=False)
-    assert "Kantor Camat Gamma" in set(studies["name"])
-    evaluation = pd.read_csv(layout.table("autocode_eval"), keep_default_na=False)
-    assert slug not in set(evaluation["held_out_site"])  # no hand coding to compare with
-
-    notebook = layout.notebooks_dir / f"{slug}.ipynb"
-    execute(SITE_NOTEBOOK, notebook, {"site": slug, "data_dir": str(layout.data),
-                                      "out_dir": str(layout.out)})
-    assert "Kantor Camat Gamma" in notebook.read_text(encoding="utf-8")
-
-    pdf = build_report(layout)
-    import pypdfium2
-    doc = pypdfium2.PdfDocument(str(pdf))
-    words = " ".join(" ".join(doc[i].get_textpage().get_text_range().split())
-                     for i in range(len(doc)))
-    assert "Kantor Camat Gamma" in words
-    assert "Evaluation of automatic coding suggestions" in words
 
 
 # ------------------------------------------------------------------- from a PDF or a .docx

@@ -277,7 +277,12 @@ def refresh(workers: int = 0) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["refresh"]:
+    args = sys.argv[1:]
+    if args == ["refresh"]:
         sys.exit(refresh())
-    print("usage: python -m analysis.notebooks refresh", file=sys.stderr)
+    if len(args) == 3 and args[:2] == ["refresh", "--jobs"] and args[2].isdigit() \
+            and int(args[2]) > 0:
+        sys.exit(refresh(int(args[2])))
+    print("usage: python -m analysis.notebooks refresh [--jobs N]   (N kernels; default: "
+          "one per core)", file=sys.stderr)
     sys.exit(2)

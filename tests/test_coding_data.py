@@ -76,3 +76,23 @@ def test_published_four_studies_have_nothing_left_on_their_to_do_list(site):
     from analysis.sitestatus import site_status
     todo = site_status(Layout(), site)
     assert todo.empty, todo.to_string()
+
+
+def test_every_file_the_docs_and_memos_name_is_in_the_kit():
+    """A path in backquotes in the README, data/README.md (relative to data/) or docs/
+    (coding memos included) names a file of the kit, unless it is an output the kit
+    generates (under reports/ or a command's OUT/ or DIR/ folder) or a path inside a
+    REFI-QDA archive (sources/)."""
+    import re
+
+    from analysis.paths import ROOT
+
+    named = re.compile(r"`([\w./-]+/[\w.-]+\.(?:csv|txt|md|json|ipynb|py|typ|cfg|yml|qdpx|qdc"
+                       r"|lock|toml))`")
+    generated = ("reports/", "OUT/", "DIR/", "sources/")
+    docs = [ROOT / "README.md", ROOT / "data" / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    missing = [(str(doc.relative_to(ROOT)), path)
+               for doc in docs for path in named.findall(doc.read_text(encoding="utf-8"))
+               if not path.startswith(generated)
+               and not (doc.parent / path if doc.parent.name == "data" else ROOT / path).exists()]
+    assert missing == []

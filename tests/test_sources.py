@@ -198,3 +198,24 @@ def test_the_inputs_side_imports_no_later_stage():
                  for alias in node.names}
     kit = {name for name in imported if name and name.startswith("analysis")}
     assert kit <= {"analysis.errors", "analysis.io", "analysis.paths", "analysis.schema"}, kit
+
+
+def test_a_section_that_disagrees_with_the_section_map_names_its_row(tiny):
+    from conftest import TEXTS
+
+    text = TEXTS["alpha"]
+    results = text.index("Hasil")
+    (tiny.data / "sections").mkdir(exist_ok=True)
+    tiny.sections_csv("alpha").write_text(
+        "source_id,section,start,end,heading\n"
+        f"alpha,abstract,0,{results},Abstrak\nalpha,results,{results},{len(text)},Hasil\n",
+        encoding="utf-8")
+    # the two abstract rows say so: the sheet loads; then the second one says results
+    edit(tiny.coding_csv("alpha"), ",results,", ",abstract,", count=2)
+    assert len(load_corpus(tiny).coding) == 7
+    edit(tiny.coding_csv("alpha"), ",abstract,", ",results,", count=2)
+    edit(tiny.coding_csv("alpha"), ",results,", ",abstract,", count=1)
+    err = error_of(tiny)
+    assert (err.line, err.column) == (3, "section")
+    assert "'results' disagrees with the section map" in str(err) and "lies in 'abstract'" \
+        in str(err)

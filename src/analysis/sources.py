@@ -429,18 +429,23 @@ def load_coding_sheet(path: Path, site: str, texts: dict[str, str], codebook: pd
         sources.loc[sources["site"] == site, "source_id"])
     check_spans(path, sheet, texts, own)
     check_codes(path, sheet, codebook)
-    if sections:
-        for source_id, rows in sheet.groupby("source_id", sort=True):
+    if sections and len(sheet):
+        # per source of the sheet (usually one: no groupby, which costs more than the check
+        # on the small sheets of a large corpus)
+        ids = sheet["source_id"].to_numpy(object)
+        starts = sheet["start"].to_numpy("int64")
+        given = sheet["section"].to_numpy(object)
+        for source_id in sorted(set(ids)):
             smap = sections.get(source_id)
             if smap is None:
                 continue
-            labels = sections_at(smap, rows["start"].to_numpy("int64"))
-            wrong = labels != rows["section"].to_numpy(object)
-            if wrong.any():
-                i = int(np.flatnonzero(wrong)[0])
-                row = rows.iloc[i]
+            rows = np.flatnonzero(ids == source_id)
+            labels = sections_at(smap, starts[rows])
+            wrong = np.flatnonzero(labels != given[rows])
+            if len(wrong):
+                row, label = sheet.iloc[rows[wrong[0]]], labels[wrong[0]]
                 raise InputError(path, f"'{row['section']}' disagrees with the section map "
-                                 f"(offset {row['start']} lies in '{labels[i]}')",
+                                 f"(offset {row['start']} lies in '{label}')",
                                  line=row["_line"], column="section")
     sheet.insert(0, "site", site)
     return sheet
@@ -623,9 +628,9 @@ def _sheet_verdict(checks: Checks, path: Path, site: str, sheet: pd.DataFrame,
                    main: bool) -> str:
     """``ok (N segments...)``; for a site's main sheet (``main``, when the tables would use
     it) without an accepted segment, a warning too."""
-    status = sheet["status"]
-    accepted = int(status.isin(["", "accepted"]).sum())
-    suggested = int((status == "suggested").sum())
+    status = sheet["status"].tolist()  # plain counts: a pandas call per sheet costs more
+    accepted = sum(s in ("", "accepted") for s in status)
+    suggested = status.count("suggested")
     counts = f"{accepted} segments" + (f", {suggested} suggested" if suggested else "")
     if main and accepted == 0:
         why = (f"{suggested} suggestions await review" if suggested

@@ -171,6 +171,9 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
 
 def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
     """Every output table, keyed by name (the order of :data:`DICTIONARY`)."""
+    # the suggestions' evaluation first: when it is computed, its sentence units and term
+    # counts are freed before the other tables are held (the peak memory of a large corpus)
+    evaluation = autocode_evaluation(corpus)
     sites = corpus.site_ids
     segs = segment_table(corpus)
     matrix = comparison.site_code_matrix(segs, corpus.codebook, sites)
@@ -194,7 +197,7 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
         "coder_agreement": coder_agreement(corpus),
         "barrier_training": synthesis.barrier_training(segs, corpus.guidance, corpus.codebook,
                                                        sites),
-        "autocode_eval": autocode_evaluation(corpus),
+        "autocode_eval": evaluation,
     }
     for name, table in tables.items():
         expected = list(DICTIONARY[name][1])

@@ -206,13 +206,23 @@ def test_term_counts_count_each_sentence_once_per_stem_site_and_code():
     want_pairs = Counter((site, c, s) for site, ss, cs in zip(units["site"], distinct,
                                                               units["codes"])
                          for c in cs for s in ss)
-    per_stem, per_pair = autocode._term_counts(units, "id")
+    counts = autocode._term_counts(units, "id")
+    per_stem, per_pair = counts.per_stem(), counts.per_pair()
     assert [tuple(r) for r in per_stem.values.tolist()] == \
         sorted((*k, n) for k, n in want_stems.items())
     assert [tuple(r) for r in per_pair.values.tolist()] == \
         sorted((*k, n) for k, n in want_pairs.items())
     assert ("b", "koordinasi", 1) in [tuple(r) for r in per_stem.values.tolist()]
     assert not any(s in stop for s in per_stem["stem"])
+    # over every site, per code and stem; and a site's own counts, 0 where it has none
+    totals = counts.totals().set_index(["code", "stem"])
+    koordinasi = totals.loc[("collaboration", "koordinasi")]
+    assert (koordinasi["n_coded"], koordinasi["n_sites"], koordinasi["n_sentences"],
+            koordinasi["most"]) == (3, 2, 3, 2)
+    own_coded, own_sentences = counts.own(pd.Series(["a", "b", "c", "zeta"]),
+                                          pd.Series(["collaboration"] * 4),
+                                          pd.Series(["koordinasi"] * 4))
+    assert own_coded.tolist() == [2, 1, 0, 0] and own_sentences.tolist() == [2, 1, 0, 0]
 
 
 def test_a_term_below_the_precision_floor_is_not_learned():

@@ -631,15 +631,97 @@ def training_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
     return units[["site", "source_id", "sentence_no", "stems", "codes"]].reset_index(drop=True)
 
 
-def _term_counts(units: pd.DataFrame, language: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per site: ``stems`` (site, stem, n_sentences) and ``pairs`` (site, code, stem,
-    n_coded) over the training units, stop words and short stems left out; sorted by
-    site, then code, then stem.
+@dataclasses.dataclass
+class TermCounts:
+    """What the training units hold for learning terms, counted per site, as integer ids.
 
-    Sites, stems and codes are counted as integer ids (each numbered in sorted order, so
-    sorting the ids sorts the names), not as rows of strings: one row per unit and stem
-    is the largest table of the suggestions' evaluation, and it sets its peak memory (at
-    5000 synthetic sites, rows of strings added about 620 MB to it, ids about 400 MB)."""
+    Sites, stems and codes are numbered in the sorted order of their names, so that
+    sorting ids sorts names. ``stem_key`` (sorted, distinct) encodes (site, stem) as
+    ``site * n_stems + stem``, with ``n_sentences`` the number of training sentences of
+    the site holding the stem; ``pair_key`` encodes (site, code, stem) as
+    ``(site * n_codes + code) * n_stems + stem``, with ``n_coded`` the number of those
+    sentences coded with the code. Kept as ids until a table is asked for: at 5000
+    synthetic sites, counting them as rows of strings took 5.3 s and 620 MB on top of
+    the sentence units, as ids 4.3 s and about 210 MB (tracemalloc peak)."""
+
+    sites: np.ndarray
+    codes: np.ndarray
+    stems: np.ndarray
+    stem_key: np.ndarray
+    n_sentences: np.ndarray
+    pair_key: np.ndarray
+    n_coded: np.ndarray
+
+    @property
+    def n_stems(self) -> int:
+        return max(len(self.stems), 1)
+
+    @property
+    def n_codes(self) -> int:
+        return max(len(self.codes), 1)
+
+    def per_stem(self) -> pd.DataFrame:
+        """One row per site and stem: site, stem, n_sentences (sorted)."""
+        return pd.DataFrame({"site": self.sites[self.stem_key // self.n_stems],
+                             "stem": self.stems[self.stem_key % self.n_stems],
+                             "n_sentences": self.n_sentences})
+
+    def per_pair(self) -> pd.DataFrame:
+        """One row per site, code and stem: site, code, stem, n_coded (sorted)."""
+        ns, nc = self.n_stems, self.n_codes
+        return pd.DataFrame({"site": self.sites[self.pair_key // (nc * ns)],
+                             "code": self.codes[self.pair_key // ns % nc],
+                             "stem": self.stems[self.pair_key % ns],
+                             "n_coded": self.n_coded})
+
+    def totals(self) -> pd.DataFrame:
+        """Over every site: code, stem, n_coded, n_sites, n_sentences (training sentences
+        holding the stem), and ``most``: the most sentences with the stem at one site;
+        one row per code and stem coded together somewhere, sorted by code, then stem."""
+        ns = self.n_stems
+        code_stem, row = np.unique(self.pair_key % (self.n_codes * ns), return_inverse=True)
+        stem_of = self.stem_key % ns
+        sentences = np.bincount(stem_of, weights=self.n_sentences, minlength=ns)
+        most = np.zeros(ns, dtype=np.int64)
+        np.maximum.at(most, stem_of, self.n_sentences)
+        stem = code_stem % ns
+        return pd.DataFrame({
+            "code": self.codes[code_stem // ns], "stem": self.stems[stem],
+            "n_coded": np.bincount(row, weights=self.n_coded).astype("int64"),
+            "n_sites": np.bincount(row).astype("int64"),
+            "n_sentences": sentences[stem].astype("int64"), "most": most[stem]})
+
+    def own(self, site: pd.Series, code: pd.Series, stem: pd.Series) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+        """For each (site, code, stem) row: the site's own n_coded and n_sentences
+        (0 where the site has none)."""
+        def ids(names: np.ndarray, values: pd.Series) -> np.ndarray:
+            number = {name: i for i, name in enumerate(names)}
+            return np.fromiter((number.get(v, -1) for v in values), dtype=np.int64,
+                               count=len(values))
+
+        s, c, t = ids(self.sites, site), ids(self.codes, code), ids(self.stems, stem)
+        known = (s >= 0) & (c >= 0) & (t >= 0)
+        pair = np.where(known, (s * self.n_codes + c) * self.n_stems + t, -1)
+        single = np.where(known, s * self.n_stems + t, -1)
+        return (_lookup(self.pair_key, self.n_coded, pair),
+                _lookup(self.stem_key, self.n_sentences, single))
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` at each wanted key of the sorted ``keys``; 0 where it is absent (or -1)."""
+    at = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
+    found = (wanted >= 0) & (len(keys) > 0)
+    if len(keys):
+        found &= keys[at] == wanted
+        return np.where(found, values[at], 0).astype("int64")
+    return np.zeros(len(wanted), dtype="int64")
+
+
+def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:
+    """The :class:`TermCounts` of the training units: each sentence's distinct stems,
+    stop words and stems shorter than :data:`LEARN_MIN_LENGTH` left out, counted per
+    site, and per site and code."""
     stop = _stopword_stems(language)
     site_ids, site_names = pd.factorize(units["site"].to_numpy(object), sort=True)
     stem_unit, stem_ids, stem_names = _flat_ids(units["stems"])
@@ -655,15 +737,12 @@ def _term_counts(units: pd.DataFrame, language: str) -> tuple[pd.DataFrame, pd.D
     code_unit, code_ids, code_names = _flat_ids(units["codes"])
     n_codes = max(len(code_names), 1)
 
-    key, n_sentences = np.unique(site_ids[stem_unit].astype(np.int64) * n_stems + stem_ids,
-                                 return_counts=True)
-    per_stem = pd.DataFrame({"site": site_names[key // n_stems],
-                             "stem": stem_names[key % n_stems],
-                             "n_sentences": n_sentences.astype("int64")})
+    stem_key, n_sentences = np.unique(site_ids[stem_unit].astype(np.int64) * n_stems
+                                      + stem_ids, return_counts=True)
     # every (unit, code) row joined with the unit's stems: stem rows are in unit order, so
     # a unit's stems are one slice of them, repeated once per code of the unit
     per_unit = np.bincount(stem_unit, minlength=len(units))
-    first = np.concatenate([[0], np.cumsum(per_unit)[:-1]])
+    first = np.concatenate([[0], np.cumsum(per_unit)[:-1]]).astype(np.int64)
     repeats = per_unit[code_unit]
     offset = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
     offset += np.repeat(first[code_unit], repeats)
@@ -671,13 +750,10 @@ def _term_counts(units: pd.DataFrame, language: str) -> tuple[pd.DataFrame, pd.D
     joined *= n_stems
     joined += stem_ids[offset]
     del offset
-    key, n_coded = np.unique(joined, return_counts=True)
-    del joined
-    per_pair = pd.DataFrame({"site": site_names[key // (n_codes * n_stems)],
-                             "code": code_names[key // n_stems % n_codes],
-                             "stem": stem_names[key % n_stems],
-                             "n_coded": n_coded.astype("int64")})
-    return per_stem, per_pair
+    pair_key, n_coded = np.unique(joined, return_counts=True)
+    return TermCounts(np.asarray(site_names, dtype=object), code_names, stem_names,
+                      stem_key, n_sentences.astype("int64"), pair_key,
+                      n_coded.astype("int64"))
 
 
 def _flat_ids(items: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -703,14 +779,6 @@ def _learned(counts: pd.DataFrame) -> pd.DataFrame:
                   & (counts["weight"] >= LEARN_MIN_PRECISION)]
 
 
-def _global_counts(per_stem: pd.DataFrame, per_pair: pd.DataFrame) -> pd.DataFrame:
-    """code, stem, n_sentences, n_coded, n_sites over every training site."""
-    pairs = per_pair.groupby(["code", "stem"]).agg(
-        n_coded=("n_coded", "sum"), n_sites=("site", "nunique")).reset_index()
-    pairs["n_sentences"] = pairs["stem"].map(per_stem.groupby("stem")["n_sentences"].sum())
-    return pairs
-
-
 def learn_terms(units: pd.DataFrame, language: str) -> pd.DataFrame:
     """Terms learned from coded sentences: one row per stem x canonical code kept.
 
@@ -725,7 +793,7 @@ def learn_terms(units: pd.DataFrame, language: str) -> pd.DataFrame:
     columns = ["code", "term", "parts", "weight", "origin", "n_sentences", "n_coded", "n_sites"]
     if units.empty:
         return pd.DataFrame(columns=columns)
-    kept = _learned(_global_counts(*_term_counts(units, language)))
+    kept = _learned(_term_counts(units, language).totals())
     out = pd.DataFrame({
         "code": kept["code"].to_numpy(object), "term": kept["stem"].to_numpy(object),
         "parts": [((s,),) for s in kept["stem"]], "weight": kept["weight"].to_numpy(float),
@@ -803,12 +871,11 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     """
     training = _eligible(units, "hand_section", language)
     eligible = _eligible(units, "guessed_section", language)
-    per_stem, per_pair = _term_counts(training, language)
-    total = _global_counts(per_stem, per_pair)
+    counts = _term_counts(training, language)
+    total = counts.totals()
     # pairs that can pass in some fold: leaving a site out lowers n_coded and n_sites, and
     # raises precision at most to n_coded / (n_sentences - the most sentences one site has)
-    most = total["stem"].map(per_stem.groupby("stem")["n_sentences"].max())
-    room = (total["n_sentences"] - most).clip(lower=1)
+    room = (total["n_sentences"] - total["most"]).clip(lower=1)
     candidates = total[(total["n_coded"] >= LEARN_MIN_SENTENCES)
                        & (total["n_sites"] >= LEARN_MIN_SITES)
                        & (total["n_coded"] / room >= LEARN_MIN_PRECISION - 1e-9)]
@@ -821,14 +888,10 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     learned = hits[hits["origin"] == "learned"].rename(columns={"term": "stem"})
     learned = learned.drop(columns="weight").merge(
         total[["code", "stem", "n_sentences", "n_coded", "n_sites"]], on=["code", "stem"])
-    own_pair = per_pair.rename(columns={"n_coded": "own_coded"})
-    own_stem = per_stem.rename(columns={"n_sentences": "own_sentences"})
-    learned = learned.merge(own_pair, on=["site", "code", "stem"], how="left").merge(
-        own_stem, on=["site", "stem"], how="left")
-    own_coded = learned["own_coded"].fillna(0).astype("int64")
+    own_coded, own_sentences = counts.own(learned["site"], learned["code"], learned["stem"])
     fold = pd.DataFrame({
         "n_coded": learned["n_coded"] - own_coded,
-        "n_sentences": learned["n_sentences"] - learned["own_sentences"].fillna(0).astype("int64"),
+        "n_sentences": learned["n_sentences"] - own_sentences,
         "n_sites": learned["n_sites"] - (own_coded > 0).astype("int64"),
     }, index=learned.index)
     kept = _learned(fold)

@@ -37,7 +37,6 @@ from analysis.notebooks import execute
 from analysis.paths import ROOT, Layout
 from analysis.report import build_report
 from analysis.sources import load_corpus
-from analysis.tables import build_tables
 
 typst = pytest.importorskip("typst")
 pytest.importorskip("papermill")
@@ -190,7 +189,8 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     # already take the site in, with no finding and no code change
     layout = Layout(kit.root / "data", kit.root / "reports")
     known = set(load_corpus(layout).sites["site"]) - {slug}
-    build_tables(layout)
+    words = pdf_words(build_report(layout))  # which writes the tables first
+    assert NAME in words and "Evaluation of automatic coding suggestions" in words
     matrix = pd.read_csv(layout.table("site_code_matrix"), keep_default_na=False)
     assert matrix["site"].nunique() == len(known) + 1
     assert set(matrix.loc[matrix["site"] == slug, "state"]) == {"not_reported"}
@@ -202,8 +202,6 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     execute(kit.root / "notebooks" / "site_case.ipynb", notebook,
             {"site": slug, "data_dir": str(layout.data), "out_dir": str(layout.out)})
     assert NAME in notebook.read_text(encoding="utf-8")
-    words = pdf_words(build_report(layout))
-    assert NAME in words and "Evaluation of automatic coding suggestions" in words
 
     # 2. fill what the text says
     kit.edit_row("data/sites.csv", "site", slug, parent="Kota Gamma", province="Provinsi Contoh",

@@ -709,13 +709,12 @@ class TermCounts:
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``values`` at each wanted key of the sorted ``keys``; 0 where it is absent (or -1)."""
-    at = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
-    found = (wanted >= 0) & (len(keys) > 0)
-    if len(keys):
-        found &= keys[at] == wanted
-        return np.where(found, values[at], 0).astype("int64")
-    return np.zeros(len(wanted), dtype="int64")
+    """``values`` at each wanted key of the sorted ``keys`` (never negative); 0 where it is
+    absent, a wanted -1 included."""
+    if not len(keys):
+        return np.zeros(len(wanted), dtype="int64")
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, values[at], 0).astype("int64")
 
 
 def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:

@@ -276,13 +276,22 @@ def refresh(workers: int = 0) -> int:
     return run_jobs(work, max(1, min(workers or os.cpu_count() or 1, len(work))))
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.notebooks refresh [--jobs N]``."""
+    import argparse
+
+    def positive(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+        return int(text)
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.notebooks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("refresh", help="re-execute the committed notebooks in place")
+    command.add_argument("--jobs", type=positive, default=0,
+                         help="kernels (default: one per core)")
+    return refresh(parser.parse_args(argv).jobs)
+
+
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args == ["refresh"]:
-        sys.exit(refresh())
-    if len(args) == 3 and args[:2] == ["refresh", "--jobs"] and args[2].isdigit() \
-            and int(args[2]) > 0:
-        sys.exit(refresh(int(args[2])))
-    print("usage: python -m analysis.notebooks refresh [--jobs N]   (N kernels; default: "
-          "one per core)", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(main())

@@ -3,6 +3,7 @@ leave-one-site-out evaluation (analysis.autocode)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -171,7 +172,7 @@ def units_for_learning(rows) -> pd.DataFrame:
         "site": [r[0] for r in rows], "source_id": [r[0] for r in rows],
         "sentence_no": range(1, len(rows) + 1),
         "stems": [tuple(autocode.stems(r[1], "id")) for r in rows],
-        "codes": [frozenset(r[2]) for r in rows]})
+        "codes": [tuple(sorted(r[2])) for r in rows]})
 
 
 def test_a_term_is_learned_when_frequent_precise_and_seen_at_two_sites():
@@ -188,16 +189,24 @@ def test_a_term_is_learned_when_frequent_precise_and_seen_at_two_sites():
         [[4, 3, 2, 0.75]]  # "sorotan" and "kantor": one site only; "dengan": a stopword
 
 
-def test_term_counts_count_each_sentence_once_per_stem_site_and_code():
+@pytest.mark.parametrize("in_site_order", [False, True], ids=["sites_mixed", "site_order"])
+@pytest.mark.parametrize("chunk", [1, 2, 10_000])
+def test_term_counts_count_each_sentence_once_per_stem_site_and_code(chunk, in_site_order,
+                                                                      monkeypatch):
     """The integer-id counting equals a plain count over (site, stem) and (site, code,
-    stem): a stem twice in a sentence counts once, stop words and short stems never."""
+    stem): a stem twice in a sentence counts once, stop words and short stems never;
+    whatever the chunks the units are counted in, and whether or not the units come in
+    site order (then a site's counts from two chunks are added up)."""
     from collections import Counter
 
+    monkeypatch.setattr(autocode, "TERM_COUNT_CHUNK", chunk)
     rows = [("b", "Koordinasi koordinasi rapat dengan camat.", {"collaboration", "openness"}),
             ("a", "Rapat koordinasi mingguan di kantor.", {"collaboration"}),
             ("a", "", {"openness"}),
             ("c", "Pegawai terbuka, pegawai mendengar.", set()),
             ("a", "Koordinasi dan keterbukaan pegawai.", {"openness", "collaboration"})]
+    if in_site_order:
+        rows.sort(key=lambda row: row[0])
     units = units_for_learning(rows)
     stop = autocode._stopword_stems("id")
     distinct = [{s for s in stems if len(s) >= autocode.LEARN_MIN_LENGTH and s not in stop}
@@ -223,6 +232,25 @@ def test_term_counts_count_each_sentence_once_per_stem_site_and_code():
                                           pd.Series(["collaboration"] * 4),
                                           pd.Series(["koordinasi"] * 4))
     assert own_coded.tolist() == [2, 1, 0, 0] and own_sentences.tolist() == [2, 1, 0, 0]
+
+
+def test_count_chunks_never_split_a_site_and_cover_every_row(monkeypatch):
+    monkeypatch.setattr(autocode, "TERM_COUNT_CHUNK", 3)
+    site = np.array([0, 0, 0, 0, 0, 1, 1, 2, 3, 3, 3, 4])
+    chunks = autocode._site_chunks(site)
+    assert chunks == [(0, 5), (5, 8), (8, 11), (11, 12)]  # a site of 5 rows stays whole
+    assert autocode._site_chunks(np.array([], dtype=np.int64)) == []
+
+
+def test_counts_of_chunks_are_added_up_in_or_out_of_order():
+    def part(keys, counts):
+        return np.array(keys, dtype=np.int64), np.array(counts, dtype=np.int64)
+
+    in_order = autocode._count_keys([part([1, 4], [2, 1]), part([], []), part([7], [5])])
+    assert [a.tolist() for a in in_order] == [[1, 4, 7], [2, 1, 5]]
+    overlapping = autocode._count_keys([part([4, 9], [1, 1]), part([1, 4], [2, 3])])
+    assert [a.tolist() for a in overlapping] == [[1, 4, 9], [2, 4, 1]]
+    assert [a.tolist() for a in autocode._count_keys([])] == [[], []]
 
 
 def test_a_term_below_the_precision_floor_is_not_learned():

@@ -63,7 +63,7 @@ from analysis.errors import InputError
 from analysis.schema import SLUG, Column, Schema, read_table
 from analysis.sources import (  # noqa: F401 (load_lexicon re-exported)
     LANGUAGES, NEGATIVE, NOT, SECTIONS, load_lexicon)
-from analysis.text import is_heading, sentences as split_sentences
+from analysis.text import is_heading, sentence_spans, sentences as split_sentences
 
 SUGGEST_SECTIONS = ("abstract", "results", "conclusion")
 """Sections whose sentences get suggestions (the sections the coding conventions code
@@ -306,13 +306,22 @@ def negative_cues(sequence: tuple[str, ...], language: str) -> list[str]:
     return sorted(set(sequence) & _cue_stems(language))
 
 
+@lru_cache(maxsize=None)
+def _cue_phrase_stems(language: str, kind: str) -> tuple[tuple[tuple[str, ...], frozenset[str]],
+                                                         ...]:
+    """Each non-empty cue phrase of ``kind`` with the set of its stems (a phrase can stand
+    in a sentence only if all of them do)."""
+    return tuple((p, frozenset(p)) for p in _cue_phrases(language, kind) if p)
+
+
 def is_frame_sentence(sequence: tuple[str, ...], language: str) -> bool:
     """True for a sentence that states aim, method or keywords and no finding
     (:data:`FRAME_CUES`, :data:`FINDING_CUES`)."""
     present = set(sequence)
 
     def has(kind: str) -> bool:
-        return any(_contains(sequence, p, present) for p in _cue_phrases(language, kind) if p)
+        return any(needed <= present and _contains(sequence, phrase, present)
+                   for phrase, needed in _cue_phrase_stems(language, kind))
     return has("frame") and not has("finding")
 
 
@@ -417,14 +426,24 @@ def guess_sections(text: str, source_id: str, language: str = "id") -> pd.DataFr
 
 # --------------------------------------------------------------------------- sentences
 
+def _split_columns(text: str, language: str) -> tuple[np.ndarray, list[bool],
+                                                      list[tuple[str, ...]]]:
+    """A text's sentences as columns: their (start, end) spans (:func:`sentence_spans`),
+    whether each is a heading line, and each one's stems."""
+    spans = sentence_spans(text)
+    pieces = [text[s:e] for s, e in spans.tolist()]
+    heading = [("\n" not in p) and is_heading(p) and p.rstrip()[-1:] not in ".!?"
+               for p in pieces]
+    return spans, heading, [tuple(stems(p, language)) for p in pieces]
+
+
 def _split(text: str, source_id: str, language: str) -> pd.DataFrame:
     """One row per sentence: source_id, sentence_no, start, end, heading, stems."""
     frame = split_sentences(text)
     frame.insert(0, "source_id", source_id)
-    pieces = [text[s:e] for s, e in zip(frame["start"].tolist(), frame["end"].tolist())]
-    frame["heading"] = [("\n" not in p) and is_heading(p) and p.rstrip()[-1:] not in ".!?"
-                        for p in pieces]
-    frame["stems"] = [tuple(stems(p, language)) for p in pieces]
+    _, heading, stems_ = _split_columns(text, language)
+    frame["heading"] = heading
+    frame["stems"] = stems_
     return frame
 
 
@@ -504,13 +523,21 @@ SUGGESTION_COLUMNS = ["source_id", "sentence_no", "start", "end", "section", "co
                       "matched"]
 
 
-def _eligible(units: pd.DataFrame, section: str = "section",
-              language: str = "id") -> pd.DataFrame:
+def _frame_sentences(units: pd.DataFrame, language: str) -> np.ndarray:
+    """For each unit, True when it is an aim/method sentence (:func:`is_frame_sentence`)."""
+    return np.fromiter((is_frame_sentence(seq, language) for seq in units["stems"]),
+                       dtype=bool, count=len(units))
+
+
+def _eligible(units: pd.DataFrame, section: str = "section", language: str = "id",
+              frame: np.ndarray | None = None) -> pd.DataFrame:
     """The sentences suggestions are made in: in :data:`SUGGEST_SECTIONS`, not a heading
-    line, and not an aim/method sentence (:func:`is_frame_sentence`)."""
-    keep = units[section].isin(SUGGEST_SECTIONS) & ~units["heading"].astype(bool)
-    frame = [is_frame_sentence(seq, language) for seq in units["stems"]]
-    return units[keep & ~pd.Series(frame, index=units.index, dtype=bool)]
+    line, and not an aim/method sentence (``frame``: :func:`_frame_sentences` of the
+    units, computed here unless given)."""
+    keep = units[section].isin(SUGGEST_SECTIONS).to_numpy(bool) & ~units["heading"].astype(
+        bool).to_numpy()
+    frame = _frame_sentences(units, language) if frame is None else frame
+    return units[keep & ~frame]
 
 
 def _scored(hits: pd.DataFrame, eligible: pd.DataFrame, section: str = "section",
@@ -589,35 +616,58 @@ def corpus_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
 
     One row per sentence: site, source_id, sentence_no, start, end, heading, stems,
     hand_section (by the hand-made section map, else the guessed one),
-    guessed_section (by :func:`guess_sections`), codes (frozenset of the canonical
-    codes that segments of ``coding`` overlapping the sentence carry).
+    guessed_section (by :func:`guess_sections`), codes (sorted tuple of the distinct
+    canonical codes that segments of ``coding`` overlapping the sentence carry; a tuple
+    rather than a set: at 5000 synthetic sites, sets took 50 MB more).
     """
     from analysis.sources import sections_at
 
     columns = ["site", "source_id", "sentence_no", "start", "end", "heading", "stems",
                "hand_section", "guessed_section", "codes"]
     own = sources[sources["site"].isin(sites) & (sources["language"] == language)]
-    frames = []
+    # built as columns, text by text (a frame per text, then joined, held every text's
+    # frame at once: about 120 MB more at 5000 synthetic sites)
+    site_of, source_of, numbers, spans, heading, stems_, hand_of, guessed_of = (
+        [] for _ in range(8))
+    first_row: dict[str, int] = {}  # the row of each source's first sentence
     for site, source_id in sorted(zip(own["site"], own["source_id"])):
         text = texts[source_id]
-        frame = _split(text, source_id, language)
-        offsets = frame["start"].to_numpy("int64")
-        guessed = guess_sections(text, source_id, language)
-        frame["guessed_section"] = sections_at(guessed, offsets)
+        span, head, stem = _split_columns(text, language)
+        offsets = span[:, 0]
+        guessed = sections_at(guess_sections(text, source_id, language), offsets)
         hand = sections.get(source_id)
-        frame["hand_section"] = (sections_at(hand, offsets) if hand is not None
-                                 else frame["guessed_section"])
-        frame.insert(0, "site", site)
-        frames.append(frame)
-    if not frames:
+        first_row[source_id] = len(site_of)
+        site_of += [site] * len(span)
+        source_of += [source_id] * len(span)
+        numbers.append(np.arange(1, len(span) + 1, dtype=np.int64))
+        spans.append(span)
+        heading += head
+        stems_ += stem
+        guessed_of.append(guessed)
+        hand_of.append(sections_at(hand, offsets) if hand is not None else guessed)
+    if not spans:
         return pd.DataFrame(columns=columns)
-    units = pd.concat(frames, ignore_index=True)
-    labels = coded_units(coding, units, codebook, "canonical_code")
-    codes = labels.groupby(["source_id", "sentence_no"])["canonical_code"].agg(
-        frozenset).to_dict()
-    units["codes"] = [codes.get(k, frozenset()) for k in
-                      zip(units["source_id"], units["sentence_no"])]
-    return units[columns]
+    number = np.concatenate(numbers)
+    span = np.concatenate(spans)
+    start, end = span[:, 0].copy(), span[:, 1].copy()
+    del numbers, spans, span
+    labels = coded_units(coding[["source_id", "start", "end", "code"]],
+                         pd.DataFrame({"source_id": source_of, "sentence_no": number,
+                                       "start": start, "end": end}),
+                         codebook, "canonical_code")
+    # labels are sorted by source, sentence, code: each sentence's codes are one run of rows
+    rows = np.fromiter((first_row[s] for s in labels["source_id"]), dtype=np.int64,
+                       count=len(labels)) + labels["sentence_no"].to_numpy("int64") - 1
+    codes: list[tuple[str, ...]] = [()] * len(site_of)
+    for row, run in itertools.groupby(zip(rows.tolist(), labels["canonical_code"].tolist()),
+                                      key=lambda pair: pair[0]):
+        codes[row] = tuple(sorted({code for _, code in run}))
+    del labels, rows
+    return pd.DataFrame({
+        "site": site_of, "source_id": source_of, "sentence_no": number, "start": start,
+        "end": end, "heading": heading, "stems": stems_,
+        "hand_section": np.concatenate(hand_of), "guessed_section": np.concatenate(guessed_of),
+        "codes": codes}, columns=columns)
 
 
 def training_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
@@ -642,7 +692,8 @@ class TermCounts:
     ``(site * n_codes + code) * n_stems + stem``, with ``n_coded`` the number of those
     sentences coded with the code. Kept as ids until a table is asked for: at 5000
     synthetic sites, counting them as rows of strings took 5.3 s and 620 MB on top of
-    the sentence units, as ids 4.3 s and about 210 MB (tracemalloc peak)."""
+    the sentence units; as ids, a chunk of units at a time (:func:`_term_counts`), it
+    takes 1.3 s and about 80 MB."""
 
     sites: np.ndarray
     codes: np.ndarray
@@ -679,7 +730,11 @@ class TermCounts:
         holding the stem), and ``most``: the most sentences with the stem at one site;
         one row per code and stem coded together somewhere, sorted by code, then stem."""
         ns = self.n_stems
-        code_stem, row = np.unique(self.pair_key % (self.n_codes * ns), return_inverse=True)
+        code_stem = self.pair_key % (self.n_codes * ns)
+        coded = np.bincount(code_stem, weights=self.n_coded, minlength=self.n_codes * ns)
+        sites = np.bincount(code_stem, minlength=self.n_codes * ns)
+        del code_stem
+        code_stem = np.flatnonzero(sites)
         stem_of = self.stem_key % ns
         sentences = np.bincount(stem_of, weights=self.n_sentences, minlength=ns)
         most = np.zeros(ns, dtype=np.int64)
@@ -687,8 +742,8 @@ class TermCounts:
         stem = code_stem % ns
         return pd.DataFrame({
             "code": self.codes[code_stem // ns], "stem": self.stems[stem],
-            "n_coded": np.bincount(row, weights=self.n_coded).astype("int64"),
-            "n_sites": np.bincount(row).astype("int64"),
+            "n_coded": coded[code_stem].astype("int64"),
+            "n_sites": sites[code_stem].astype("int64"),
             "n_sentences": sentences[stem].astype("int64"), "most": most[stem]})
 
     def own(self, site: pd.Series, code: pd.Series, stem: pd.Series) -> tuple[np.ndarray,
@@ -720,52 +775,106 @@ def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndar
 def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:
     """The :class:`TermCounts` of the training units: each sentence's distinct stems,
     stop words and stems shorter than :data:`LEARN_MIN_LENGTH` left out, counted per
-    site, and per site and code."""
+    site, and per site and code.
+
+    Counted a chunk of units at a time (:func:`_site_chunks`), so that only one chunk's
+    stems are held as flat arrays; the chunks' counts are then put together
+    (:func:`_count_keys`)."""
     stop = _stopword_stems(language)
     site_ids, site_names = pd.factorize(units["site"].to_numpy(object), sort=True)
-    stem_unit, stem_ids, stem_names = _flat_ids(units["stems"])
-    n_stems = max(len(stem_names), 1)
+    site_ids = site_ids.astype(np.int64)
+    stem_names = _names(units["stems"])
+    code_names = _names(units["codes"])
+    n_stems, n_codes = max(len(stem_names), 1), max(len(code_names), 1)
     keep = np.fromiter((len(s) >= LEARN_MIN_LENGTH and s not in stop for s in stem_names),
                        dtype=bool, count=len(stem_names))
-    # a unit's distinct kept stems, in unit order (a stem twice in a sentence counts once)
-    kept = keep[stem_ids]
-    distinct = np.unique(stem_unit[kept] * n_stems + stem_ids[kept])
-    del kept, stem_unit, stem_ids
-    stem_unit, stem_ids = distinct // n_stems, distinct % n_stems
-    del distinct
-    code_unit, code_ids, code_names = _flat_ids(units["codes"])
-    n_codes = max(len(code_names), 1)
-
-    stem_key, n_sentences = np.unique(site_ids[stem_unit].astype(np.int64) * n_stems
-                                      + stem_ids, return_counts=True)
-    # every (unit, code) row joined with the unit's stems: stem rows are in unit order, so
-    # a unit's stems are one slice of them, repeated once per code of the unit
-    per_unit = np.bincount(stem_unit, minlength=len(units))
-    first = np.concatenate([[0], np.cumsum(per_unit)[:-1]]).astype(np.int64)
-    repeats = per_unit[code_unit]
-    offset = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    offset += np.repeat(first[code_unit], repeats)
-    joined = np.repeat(site_ids[code_unit].astype(np.int64) * n_codes + code_ids, repeats)
-    joined *= n_stems
-    joined += stem_ids[offset]
-    del offset
-    pair_key, n_coded = np.unique(joined, return_counts=True)
+    stem_number = {name: i for i, name in enumerate(stem_names)}
+    code_number = {name: i for i, name in enumerate(code_names)}
+    every_code = np.ones(len(code_names), dtype=bool)
+    stems_of, codes_of = units["stems"].tolist(), units["codes"].tolist()
+    per_stem, per_pair = [], []
+    for begin, end in _site_chunks(site_ids):
+        site = site_ids[begin:end]
+        # each unit's distinct kept stems, by unit (a stem twice in a sentence counts once)
+        stem_unit, stem_ids = _distinct_ids(stems_of[begin:end], stem_number, keep)
+        code_unit, code_ids = _distinct_ids(codes_of[begin:end], code_number, every_code)
+        per_stem.append(np.unique(site[stem_unit] * n_stems + stem_ids, return_counts=True))
+        # every (unit, code) row joined with the unit's stems: a unit's stems are one
+        # slice of the stem rows, repeated once per code of the unit
+        per_unit = np.bincount(stem_unit, minlength=end - begin)
+        first = np.cumsum(per_unit) - per_unit
+        repeats = per_unit[code_unit]
+        offset = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats,
+                                                           repeats)
+        offset += np.repeat(first[code_unit], repeats)
+        keys = np.repeat(site[code_unit] * n_codes + code_ids, repeats)
+        keys *= n_stems
+        keys += stem_ids[offset]
+        per_pair.append(np.unique(keys, return_counts=True))
+    stem_key, n_sentences = _count_keys(per_stem)
+    pair_key, n_coded = _count_keys(per_pair)
     return TermCounts(np.asarray(site_names, dtype=object), code_names, stem_names,
-                      stem_key, n_sentences.astype("int64"), pair_key,
-                      n_coded.astype("int64"))
+                      stem_key, n_sentences, pair_key, n_coded)
 
 
-def _flat_ids(items: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each unit's items (a collection per row) flattened: (unit number of each, id of
-    each, the names by id), ids numbered in the names' sorted order."""
-    lengths = np.fromiter((len(i) for i in items), dtype=np.int64, count=len(items))
+def _names(items: pd.Series) -> np.ndarray:
+    """The distinct items of every unit's collection, sorted: an id is a position here."""
     names = sorted(set(itertools.chain.from_iterable(items)))
-    number = {name: i for i, name in enumerate(names)}
-    ids = np.fromiter((number[x] for x in itertools.chain.from_iterable(items)),
-                      dtype=np.int64, count=int(lengths.sum()))
     as_array = np.empty(len(names), dtype=object)
     as_array[:] = names
-    return np.repeat(np.arange(len(items), dtype=np.int64), lengths), ids, as_array
+    return as_array
+
+
+TERM_COUNT_CHUNK = 10_000
+"""Units counted at a time by :func:`_term_counts` (more when a site has more). At 5000
+synthetic sites, counting all units at once peaked at about 390 MB above the units, and
+counting them 10,000 at a time at about 80 MB, in a third of the time."""
+
+
+def _site_chunks(site: np.ndarray) -> list[tuple[int, int]]:
+    """(begin, end) ranges of rows covering ``site`` (each row's site id), of at least
+    :data:`TERM_COUNT_CHUNK` rows but the last, cut only where the site changes: with rows
+    in site order, no site is in two chunks."""
+    changes = np.flatnonzero(site[1:] != site[:-1]) + 1
+    cuts = [0]
+    for at in changes.tolist():
+        if at - cuts[-1] >= TERM_COUNT_CHUNK:
+            cuts.append(at)
+    if len(site) > cuts[-1]:
+        cuts.append(len(site))
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _distinct_ids(items: list, number: dict, keep: np.ndarray) -> tuple[np.ndarray,
+                                                                        np.ndarray]:
+    """Each unit's distinct items whose id (``number[item]``) is kept (``keep[id]``), as
+    (unit's position in ``items``, id) arrays sorted by unit, then id."""
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    flat = np.fromiter((number[x] for x in itertools.chain.from_iterable(items)),
+                       dtype=np.int64, count=int(lengths.sum()))
+    unit = np.repeat(np.arange(len(items), dtype=np.int64), lengths)
+    kept = keep[flat] if len(flat) else np.zeros(0, dtype=bool)
+    width = max(len(keep), 1)
+    pairs = np.unique(unit[kept] * width + flat[kept])
+    return pairs // width, pairs % width
+
+
+def _count_keys(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys of every part's (sorted distinct keys, counts), sorted, with their
+    counts added up, as int64. When each part's keys all exceed the previous part's (units
+    in site order: keys are site first), the parts are put one after another; otherwise
+    they are merged (the same result, at the cost of one sort of them all). ``parts`` is
+    emptied, so that each part's arrays are freed once joined."""
+    keys = [k.astype(np.int64, copy=False) for k, _ in parts if len(k)]
+    counts = [c.astype(np.int64, copy=False) for k, c in parts if len(k)]
+    parts.clear()
+    if not keys:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if all(k[0] > prior[-1] for prior, k in zip(keys, keys[1:])):
+        return np.concatenate(keys), np.concatenate(counts)
+    key, where = np.unique(np.concatenate(keys), return_inverse=True)
+    return key, np.bincount(where, weights=np.concatenate(counts),
+                            minlength=len(key)).astype(np.int64)
 
 
 def _learned(counts: pd.DataFrame) -> pd.DataFrame:
@@ -868,10 +977,18 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     map. Returns ``{"learned": ..., "seed+learned": ...}`` (the second only with
     seed terms), each in the columns of :func:`suggest` plus ``site``.
     """
-    training = _eligible(units, "hand_section", language)
-    eligible = _eligible(units, "guessed_section", language)
+    frame = _frame_sentences(units, language)
+    # only the columns each use reads (a selection copies the columns it keeps), each
+    # selected when it is needed
+    training = _eligible(units[["site", "stems", "codes", "hand_section", "heading"]],
+                         "hand_section", language, frame)
     counts = _term_counts(training, language)
+    del training
     total = counts.totals()
+    eligible = _eligible(units[["source_id", "sentence_no", "start", "end", "heading",
+                                "stems", "guessed_section"]], "guessed_section", language,
+                         frame)
+    del frame
     # pairs that can pass in some fold: leaving a site out lowers n_coded and n_sites, and
     # raises precision at most to n_coded / (n_sentences - the most sentences one site has)
     room = (total["n_sentences"] - total["most"]).clip(lower=1)

@@ -243,14 +243,39 @@ def test_count_chunks_never_split_a_site_and_cover_every_row(monkeypatch):
 
 
 def test_counts_of_chunks_are_added_up_in_or_out_of_order():
-    def part(keys, counts):
-        return np.array(keys, dtype=np.int64), np.array(counts, dtype=np.int64)
+    def part(*columns):
+        return tuple(np.array(c, dtype=np.int64) for c in columns)
 
     in_order = autocode._count_keys([part([1, 4], [2, 1]), part([], []), part([7], [5])])
     assert [a.tolist() for a in in_order] == [[1, 4, 7], [2, 1, 5]]
-    overlapping = autocode._count_keys([part([4, 9], [1, 1]), part([1, 4], [2, 3])])
-    assert [a.tolist() for a in overlapping] == [[1, 4, 9], [2, 4, 1]]
+    overlapping = autocode._count_keys([part([4, 9], [1, 1], [1, 1]),
+                                        part([1, 4], [2, 3], [1, 1])], width=3)
+    assert [a.tolist() for a in overlapping] == [[1, 4, 9], [2, 4, 1], [1, 2, 1]]
     assert [a.tolist() for a in autocode._count_keys([])] == [[], []]
+    assert [a.tolist() for a in autocode._count_keys([], width=3)] == [[], [], []]
+
+
+def test_per_site_counts_are_kept_for_the_pairs_asked_for_and_totals_do_not_change():
+    rows = [("a", "Rapat koordinasi mingguan.", {"collaboration"}),
+            ("b", "Koordinasi rapat camat.", {"collaboration", "openness"}),
+            ("a", "Pegawai terbuka.", {"openness"})]
+    units = units_for_learning(rows)
+    every = autocode._term_counts(units, "id")
+    only = autocode._term_counts(units, "id",
+                                 keep_pairs=lambda t: (t["stem"] == "koordinasi").to_numpy())
+    none = autocode._term_counts(units, "id", keep_pairs=lambda t: np.zeros(len(t), bool))
+    pd.testing.assert_frame_equal(only.totals(), every.totals())
+    pd.testing.assert_frame_equal(none.totals(), every.totals())
+    pairs = every.per_pair()
+    assert only.per_pair().values.tolist() == \
+        pairs[pairs["stem"] == "koordinasi"].values.tolist()
+    assert none.per_pair().empty and set(pairs["stem"]) > {"koordinasi"}
+
+
+def test_no_training_sentence_counts_nothing():
+    counts = autocode._term_counts(units_for_learning([]), "id",
+                                   keep_pairs=autocode._can_pass_in_some_fold)
+    assert counts.totals().empty and counts.per_stem().empty and counts.per_pair().empty
 
 
 def test_a_term_below_the_precision_floor_is_not_learned():

@@ -52,6 +52,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -683,23 +684,33 @@ def training_units(texts: dict[str, str], sections: dict[str, pd.DataFrame],
 
 @dataclasses.dataclass
 class TermCounts:
-    """What the training units hold for learning terms, counted per site, as integer ids.
+    """What the training units hold for learning terms, counted as integer ids.
 
     Sites, stems and codes are numbered in the sorted order of their names, so that
     sorting ids sorts names. ``stem_key`` (sorted, distinct) encodes (site, stem) as
     ``site * n_stems + stem``, with ``n_sentences`` the number of training sentences of
-    the site holding the stem; ``pair_key`` encodes (site, code, stem) as
-    ``(site * n_codes + code) * n_stems + stem``, with ``n_coded`` the number of those
-    sentences coded with the code. Kept as ids until a table is asked for: at 5000
-    synthetic sites, counting them as rows of strings took 5.3 s and 620 MB on top of
-    the sentence units; as ids, a chunk of units at a time (:func:`_term_counts`), it
-    takes 1.3 s and about 80 MB."""
+    the site holding the stem. ``code_stem`` (sorted, distinct) encodes (code, stem) as
+    ``code * n_stems + stem`` for each code and stem coded together at some site, with
+    ``coded`` the sentences holding the stem coded with the code over every site and
+    ``code_sites`` the number of those sites. ``pair_key`` encodes (site, code, stem) as
+    ``(site * n_codes + code) * n_stems + stem``, with ``n_coded`` the number of the
+    site's sentences holding the stem coded with the code, for the (code, stem) pairs
+    :func:`_term_counts` was asked to keep (all by default). Kept as ids until a table is
+    asked for: at 5000 synthetic sites, counting them as rows of strings took 5.3 s and
+    620 MB on top of the sentence units; as ids, a chunk of units at a time, it takes
+    about 1.5 s. The suggestions' evaluation keeps the per-site counts of the pairs that
+    can pass the learning rule in some fold only: 103 of 2682 on the kit's four studies,
+    none on the synthetic corpora, where keeping all of them cost 45 MB more at the
+    peak of ``tables``."""
 
     sites: np.ndarray
     codes: np.ndarray
     stems: np.ndarray
     stem_key: np.ndarray
     n_sentences: np.ndarray
+    code_stem: np.ndarray
+    coded: np.ndarray
+    code_sites: np.ndarray
     pair_key: np.ndarray
     n_coded: np.ndarray
 
@@ -718,7 +729,7 @@ class TermCounts:
                              "n_sentences": self.n_sentences})
 
     def per_pair(self) -> pd.DataFrame:
-        """One row per site, code and stem: site, code, stem, n_coded (sorted)."""
+        """One row per site, code and stem kept: site, code, stem, n_coded (sorted)."""
         ns, nc = self.n_stems, self.n_codes
         return pd.DataFrame({"site": self.sites[self.pair_key // (nc * ns)],
                              "code": self.codes[self.pair_key // ns % nc],
@@ -730,20 +741,14 @@ class TermCounts:
         holding the stem), and ``most``: the most sentences with the stem at one site;
         one row per code and stem coded together somewhere, sorted by code, then stem."""
         ns = self.n_stems
-        code_stem = self.pair_key % (self.n_codes * ns)
-        coded = np.bincount(code_stem, weights=self.n_coded, minlength=self.n_codes * ns)
-        sites = np.bincount(code_stem, minlength=self.n_codes * ns)
-        del code_stem
-        code_stem = np.flatnonzero(sites)
         stem_of = self.stem_key % ns
         sentences = np.bincount(stem_of, weights=self.n_sentences, minlength=ns)
         most = np.zeros(ns, dtype=np.int64)
         np.maximum.at(most, stem_of, self.n_sentences)
-        stem = code_stem % ns
+        stem = self.code_stem % ns
         return pd.DataFrame({
-            "code": self.codes[code_stem // ns], "stem": self.stems[stem],
-            "n_coded": coded[code_stem].astype("int64"),
-            "n_sites": sites[code_stem].astype("int64"),
+            "code": self.codes[self.code_stem // ns], "stem": self.stems[stem],
+            "n_coded": self.coded, "n_sites": self.code_sites,
             "n_sentences": sentences[stem].astype("int64"), "most": most[stem]})
 
     def own(self, site: pd.Series, code: pd.Series, stem: pd.Series) -> tuple[np.ndarray,
@@ -772,14 +777,18 @@ def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndar
     return np.where(keys[at] == wanted, values[at], 0).astype("int64")
 
 
-def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:
+def _term_counts(units: pd.DataFrame, language: str,
+                 keep_pairs: Callable[[pd.DataFrame], np.ndarray] | None = None) -> TermCounts:
     """The :class:`TermCounts` of the training units: each sentence's distinct stems,
     stop words and stems shorter than :data:`LEARN_MIN_LENGTH` left out, counted per
-    site, and per site and code.
+    site, per code (over every site), and per site and code.
 
-    Counted a chunk of units at a time (:func:`_site_chunks`), so that only one chunk's
-    stems are held as flat arrays; the chunks' counts are then put together
-    (:func:`_count_keys`)."""
+    ``keep_pairs`` takes the totals (:meth:`TermCounts.totals`) and says, row by row,
+    which (code, stem) pairs to keep the per-site counts of (default: all); those are
+    then counted in a second pass over the units, so that the per-site counts of the
+    others are never held. Units are counted a chunk at a time, in site order, each
+    chunk holding whole sites (:func:`_site_chunks`), so that only one chunk's stems are
+    held as flat arrays."""
     stop = _stopword_stems(language)
     site_ids, site_names = pd.factorize(units["site"].to_numpy(object), sort=True)
     site_ids = site_ids.astype(np.int64)
@@ -792,13 +801,18 @@ def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:
     code_number = {name: i for i, name in enumerate(code_names)}
     every_code = np.ones(len(code_names), dtype=bool)
     stems_of, codes_of = units["stems"].tolist(), units["codes"].tolist()
-    per_stem, per_pair = [], []
-    for begin, end in _site_chunks(site_ids):
-        site = site_ids[begin:end]
-        # each unit's distinct kept stems, by unit (a stem twice in a sentence counts once)
-        stem_unit, stem_ids = _distinct_ids(stems_of[begin:end], stem_number, keep)
-        code_unit, code_ids = _distinct_ids(codes_of[begin:end], code_number, every_code)
-        per_stem.append(np.unique(site[stem_unit] * n_stems + stem_ids, return_counts=True))
+    order = np.argsort(site_ids, kind="stable")
+    chunks = _site_chunks(site_ids[order])
+
+    def keys(begin: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The (site, stem) key of each distinct stem of the chunk's units, and the
+        (site, code, stem) key of each of their (code, stem) pairs."""
+        rows = order[begin:end].tolist()
+        site = site_ids[order[begin:end]]
+        # each unit's distinct kept stems (a stem twice in a sentence counts once)
+        stem_unit, stem_ids = _distinct_ids([stems_of[i] for i in rows], stem_number, keep)
+        code_unit, code_ids = _distinct_ids([codes_of[i] for i in rows], code_number,
+                                            every_code)
         # every (unit, code) row joined with the unit's stems: a unit's stems are one
         # slice of the stem rows, repeated once per code of the unit
         per_unit = np.bincount(stem_unit, minlength=end - begin)
@@ -807,14 +821,32 @@ def _term_counts(units: pd.DataFrame, language: str) -> TermCounts:
         offset = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats,
                                                            repeats)
         offset += np.repeat(first[code_unit], repeats)
-        keys = np.repeat(site[code_unit] * n_codes + code_ids, repeats)
-        keys *= n_stems
-        keys += stem_ids[offset]
-        per_pair.append(np.unique(keys, return_counts=True))
-    stem_key, n_sentences = _count_keys(per_stem)
-    pair_key, n_coded = _count_keys(per_pair)
-    return TermCounts(np.asarray(site_names, dtype=object), code_names, stem_names,
-                      stem_key, n_sentences, pair_key, n_coded)
+        pairs = np.repeat(site[code_unit] * n_codes + code_ids, repeats)
+        pairs *= n_stems
+        pairs += stem_ids[offset]
+        return site[stem_unit] * n_stems + stem_ids, pairs
+
+    per_stem, per_code_stem, per_pair = [], [], []
+    for begin, end in chunks:
+        stem_keys, pair_keys = keys(begin, end)
+        per_stem.append(np.unique(stem_keys, return_counts=True))
+        pair, count = np.unique(pair_keys, return_counts=True)
+        code_stem, where = np.unique(pair % (n_codes * n_stems), return_inverse=True)
+        per_code_stem.append((code_stem, np.bincount(where, weights=count).astype(np.int64),
+                              np.bincount(where)))
+        if keep_pairs is None:
+            per_pair.append((pair, count))
+    counts = TermCounts(np.asarray(site_names, dtype=object), code_names, stem_names,
+                        *_count_keys(per_stem), *_count_keys(per_code_stem, width=3),
+                        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if keep_pairs is not None:
+        wanted = counts.code_stem[np.asarray(keep_pairs(counts.totals()), dtype=bool)]
+        for begin, end in chunks if len(wanted) else ():
+            pair = keys(begin, end)[1]
+            per_pair.append(np.unique(pair[np.isin(pair % (n_codes * n_stems), wanted)],
+                                      return_counts=True))
+    counts.pair_key, counts.n_coded = _count_keys(per_pair)
+    return counts
 
 
 def _names(items: pd.Series) -> np.ndarray:
@@ -859,22 +891,24 @@ def _distinct_ids(items: list, number: dict, keep: np.ndarray) -> tuple[np.ndarr
     return pairs // width, pairs % width
 
 
-def _count_keys(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys of every part's (sorted distinct keys, counts), sorted, with their
-    counts added up, as int64. When each part's keys all exceed the previous part's (units
-    in site order: keys are site first), the parts are put one after another; otherwise
-    they are merged (the same result, at the cost of one sort of them all). ``parts`` is
-    emptied, so that each part's arrays are freed once joined."""
-    keys = [k.astype(np.int64, copy=False) for k, _ in parts if len(k)]
-    counts = [c.astype(np.int64, copy=False) for k, c in parts if len(k)]
+def _count_keys(parts: list[tuple[np.ndarray, ...]], width: int = 2) -> tuple[np.ndarray, ...]:
+    """The distinct keys of every part's (sorted distinct keys, counts...), sorted, each
+    count added up over the parts, as int64: ``width`` arrays (keys and counts). When
+    each part's keys all exceed the previous part's (sites in order: site-first keys),
+    the parts are put one after another; otherwise they are merged (the same result, at
+    the cost of one sort of them all). ``parts`` is emptied, so that each part's arrays
+    are freed once joined."""
+    parts[:] = [tuple(a.astype(np.int64, copy=False) for a in p) for p in parts if len(p[0])]
+    columns = [[p[i] for p in parts] for i in range(width)]
     parts.clear()
-    if not keys:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if not columns[0]:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(width))
+    keys = columns[0]
     if all(k[0] > prior[-1] for prior, k in zip(keys, keys[1:])):
-        return np.concatenate(keys), np.concatenate(counts)
+        return tuple(np.concatenate(c) for c in columns)
     key, where = np.unique(np.concatenate(keys), return_inverse=True)
-    return key, np.bincount(where, weights=np.concatenate(counts),
-                            minlength=len(key)).astype(np.int64)
+    return (key, *(np.bincount(where, weights=np.concatenate(c), minlength=len(key))
+                   .astype(np.int64) for c in columns[1:]))
 
 
 def _learned(counts: pd.DataFrame) -> pd.DataFrame:
@@ -901,7 +935,8 @@ def learn_terms(units: pd.DataFrame, language: str) -> pd.DataFrame:
     columns = ["code", "term", "parts", "weight", "origin", "n_sentences", "n_coded", "n_sites"]
     if units.empty:
         return pd.DataFrame(columns=columns)
-    kept = _learned(_term_counts(units, language).totals())
+    kept = _learned(_term_counts(units, language,
+                                 keep_pairs=lambda t: np.zeros(len(t), dtype=bool)).totals())
     out = pd.DataFrame({
         "code": kept["code"].to_numpy(object), "term": kept["stem"].to_numpy(object),
         "parts": [((s,),) for s in kept["stem"]], "weight": kept["weight"].to_numpy(float),
@@ -966,6 +1001,15 @@ EVAL_COLUMNS = ["held_out_site", "lexicon", "category", "n_units", "coded_hand",
 COUNTS = ["n_units", "coded_hand", "coded_auto", "coded_both"]
 
 
+def _can_pass_in_some_fold(total: pd.DataFrame) -> pd.Series:
+    """For each row of :meth:`TermCounts.totals`: can the learning rule keep it when some
+    site is held out? Leaving a site out lowers n_coded and n_sites, and raises precision
+    at most to n_coded / (n_sentences - the most sentences one site has)."""
+    room = (total["n_sentences"] - total["most"]).clip(lower=1)
+    return ((total["n_coded"] >= LEARN_MIN_SENTENCES) & (total["n_sites"] >= LEARN_MIN_SITES)
+            & (total["n_coded"] / room >= LEARN_MIN_PRECISION - 1e-9))
+
+
 def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
                          language: str) -> dict[str, pd.DataFrame]:
     """The suggestions each site gets when it is held out, for both lexicons.
@@ -982,19 +1026,15 @@ def held_out_suggestions(units: pd.DataFrame, seed: pd.DataFrame,
     # selected when it is needed
     training = _eligible(units[["site", "stems", "codes", "hand_section", "heading"]],
                          "hand_section", language, frame)
-    counts = _term_counts(training, language)
+    # the per-site counts are needed only for pairs that can pass in some fold
+    counts = _term_counts(training, language, keep_pairs=_can_pass_in_some_fold)
     del training
     total = counts.totals()
     eligible = _eligible(units[["source_id", "sentence_no", "start", "end", "heading",
                                 "stems", "guessed_section"]], "guessed_section", language,
                          frame)
     del frame
-    # pairs that can pass in some fold: leaving a site out lowers n_coded and n_sites, and
-    # raises precision at most to n_coded / (n_sentences - the most sentences one site has)
-    room = (total["n_sentences"] - total["most"]).clip(lower=1)
-    candidates = total[(total["n_coded"] >= LEARN_MIN_SENTENCES)
-                       & (total["n_sites"] >= LEARN_MIN_SITES)
-                       & (total["n_coded"] / room >= LEARN_MIN_PRECISION - 1e-9)]
+    candidates = total[_can_pass_in_some_fold(total)]
     learned_terms = pd.DataFrame({
         "code": candidates["code"].to_numpy(object), "term": candidates["stem"].to_numpy(object),
         "parts": [((s,),) for s in candidates["stem"]], "weight": 0.0, "origin": "learned"})

@@ -859,8 +859,9 @@ def _names(items: pd.Series) -> np.ndarray:
 
 TERM_COUNT_CHUNK = 10_000
 """Units counted at a time by :func:`_term_counts` (more when a site has more). At 5000
-synthetic sites, counting all units at once peaked at about 390 MB above the units, and
-counting them 10,000 at a time at about 80 MB, in a third of the time."""
+synthetic sites, with every pair kept, counting all units at once peaked at about 390 MB
+above the units, and counting them 10,000 at a time at about 80 MB, in a third of the
+time."""
 
 
 def _site_chunks(site: np.ndarray) -> list[tuple[int, int]]:

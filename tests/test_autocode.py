@@ -272,6 +272,18 @@ def test_per_site_counts_are_kept_for_the_pairs_asked_for_and_totals_do_not_chan
     assert none.per_pair().empty and set(pairs["stem"]) > {"koordinasi"}
 
 
+def test_places_are_joined_as_an_inner_merge_on_source_and_sentence():
+    places = pd.DataFrame({"source_id": ["b", "a", "a", "b"], "sentence_no": [2, 1, 2, 1],
+                           "start": [30, 0, 10, 0], "section": ["results"] * 3 + ["abstract"]})
+    rows = pd.DataFrame({"source_id": ["a", "b", "c", "a", "b"],
+                         "sentence_no": [2, 1, 1, 2, 9], "code": ["x", "y", "z", "w", "v"]})
+    want = rows.merge(places, on=["source_id", "sentence_no"])
+    pd.testing.assert_frame_equal(autocode._with_places(rows, places), want)
+    assert autocode._with_places(rows, places)["code"].tolist() == ["x", "y", "w"]
+    pd.testing.assert_frame_equal(autocode._with_places(rows.iloc[:0], places),
+                                  rows.iloc[:0].merge(places, on=["source_id", "sentence_no"]))
+
+
 def test_no_training_sentence_counts_nothing():
     counts = autocode._term_counts(units_for_learning([]), "id",
                                    keep_pairs=autocode._can_pass_in_some_fold)

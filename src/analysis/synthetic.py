@@ -4,7 +4,11 @@
 sources.csv, sites.csv, the real codebook's canonical codes, one coding sheet
 and one section map per site. The texts are made of Indonesian-looking
 sentences drawn from a fixed vocabulary; every segment is a sentence, so every
-quote equals the text at its offsets. Same arguments, same bytes.
+quote equals the text at its offsets. Each coded sentence ends with a word made of
+its code's name (``clear_instructions`` -> ``clearinstructions``): terms are then
+learned and suggestions made, so the suggestions' evaluation runs its whole path
+(without such words nothing was learned, nothing matched, and a benchmark measured
+only the sentence splitting and the counting). Same arguments, same bytes.
 """
 
 from __future__ import annotations
@@ -59,9 +63,13 @@ def generate(folder: str | Path, n_sites: int, segments_per_site: int = 60,
         site = f"site{i:05d}"
         lengths = rng.integers(8, 20, size=n_sentences)
         words = rng.integers(0, len(WORDS), size=int(lengths.sum()))
+        chosen = np.sort(rng.choice(n_sentences, size=segments_per_site, replace=False))
+        picks = rng.integers(0, len(codes), size=segments_per_site)
+        code_word = {int(s): codes[c][0].replace("_", "") for s, c in zip(chosen, picks)}
         sentences, cursor = [], 0
-        for n in lengths:
-            chunk = " ".join(WORDS[w] for w in words[cursor:cursor + n])
+        for k, n in enumerate(lengths):
+            chunk = " ".join([*(WORDS[w] for w in words[cursor:cursor + n]),
+                              *([code_word[k]] if k in code_word else [])])
             sentences.append(chunk[0].upper() + chunk[1:] + ".")
             cursor += n
         head = ABSTRACT + "Hasil dan Pembahasan\n\n"
@@ -79,8 +87,6 @@ def generate(folder: str | Path, n_sites: int, segments_per_site: int = 60,
                         "synthetic"])
         sites.append([site, f"Kantor {site}", "kabupaten", "", "", "Bagian Umum",
                       "qualitative descriptive", "interview", "", "", ""])
-        chosen = np.sort(rng.choice(n_sentences, size=segments_per_site, replace=False))
-        picks = rng.integers(0, len(codes), size=segments_per_site)
         positive = rng.random(segments_per_site) < 0.6
         rows = []
         for k, (s, c, pos) in enumerate(zip(chosen, picks, positive), 1):

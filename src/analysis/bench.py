@@ -64,11 +64,11 @@ def plan(full: bool) -> list[Step]:
              Step("`make report` after `make clean`", 0.8),
              Step("`make notebooks`", 2.0),
              Step("`make test`", 12.0),
-             Step("`tables`, 500 synthetic sites: evaluation computed, then cached", 1.8),
+             Step("`tables`, 500 synthetic sites: evaluation computed, then cached", 2.1),
              Step(f"growth exponent: sites {', '.join(map(str, QUICK_SIZES))}", 2.5)]
     if full:
-        steps += [Step("`tables`, 5000 synthetic sites: evaluation computed, then cached", 12),
-                  Step(f"growth exponent: sites {', '.join(map(str, FULL_SIZES))}", 18),
+        steps += [Step("`tables`, 5000 synthetic sites: evaluation computed, then cached", 15),
+                  Step(f"growth exponent: sites {', '.join(map(str, FULL_SIZES))}", 23),
                   Step("notebooks compared with papermill runs of their own", 4.5)]
     return steps
 

@@ -62,6 +62,7 @@ import pandas as pd
 
 from analysis.agreement import coded_sentences
 from analysis.errors import InputError
+from analysis.io import read_input_bytes
 from analysis.schema import SLUG, Column, Schema, read_table
 from analysis.sources import (  # noqa: F401 (load_lexicon re-exported)
     LANGUAGES, NEGATIVE, NOT, SECTIONS, load_lexicon)
@@ -1007,9 +1008,9 @@ def combine_terms(seed: pd.DataFrame, learned: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- from a corpus
 
 def corpus_lexicon(corpus) -> pd.DataFrame | None:
-    """The corpus's ``lexicon.csv``, checked, or ``None`` when it has none."""
-    path = corpus.layout.lexicon_csv
-    return load_lexicon(path, corpus.codebook) if path.exists() else None
+    """The corpus's ``lexicon.csv`` as :func:`analysis.sources.load_corpus` read and
+    checked it, or ``None`` when it has none."""
+    return corpus.lexicon
 
 
 def coded_sites(corpus) -> list[str]:
@@ -1288,11 +1289,12 @@ def read_devset_texts(studies: pd.DataFrame, texts_dir: str | Path) -> dict[str,
     texts = {}
     for study in studies["id"]:
         path = Path(texts_dir) / f"{study}.txt"
-        try:
-            texts[study] = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not path.exists():
             raise InputError(path, "missing: save the study's text (see url in studies.csv) "
-                             "under this name") from None
+                             "under this name")
+        data = read_input_bytes(path)  # any other failure to read: one line naming the file
+        try:  # line ends made "\n", as a read in text mode makes them
+            texts[study] = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except UnicodeDecodeError as err:
             raise InputError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     return texts

@@ -64,7 +64,6 @@ class NewSite:
     site: str
     written: list[Path] = field(default_factory=list)
     n_sections: int = 0
-    section_guessed: bool = False
     whole_text: bool = False
     """No results heading was recognised: the map is one results span and suggestions
     were made over the whole text."""
@@ -204,7 +203,7 @@ def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = ""
                          f"one of: {', '.join(autocode.LANGUAGES)})", column="language")
     extraction = read_study(text_path)
     text = extraction.text
-    data = Path(text_path).read_bytes() if extraction.kind == "text" else extraction.data
+    data = extraction.data  # a plain text's own bytes: it was decoded as strict UTF-8
     corpus = load_corpus(layout)
     _taken(layout, slug, corpus)
     site_values = {"name": name.strip(), "admin_level": admin_level_slug(admin_level),
@@ -237,7 +236,7 @@ def add_site(layout: Layout, slug: str, text_path: str | Path, *, name: str = ""
     atomic_write_all(files)
     return NewSite(
         site=slug, written=list(files), n_sections=len(section_map),
-        section_guessed=bool((section_map["heading"] != "").any()), whole_text=whole_text,
+        whole_text=whole_text,
         n_suggestions=len(sheet),
         n_sentences=int(sheet[["start", "end"]].drop_duplicates().shape[0]),
         codes=sorted(set(sheet["code"])), why_none=why_none, extraction=extraction)

@@ -34,6 +34,7 @@ from analysis.errors import InputError
 from analysis.io import atomic_write_bytes, atomic_write_text
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
+from analysis.sources import Corpus
 from analysis.synthesis import CONFIDENCE
 from analysis.views import (NOT_GIVEN, clearest_quotes, matrix_table, missing_wording,
                             number_word, one_line, site_names)
@@ -245,15 +246,16 @@ def _known_segment_ids(corpus) -> set[str]:
     return ids
 
 
-def needed_glosses(layout: Layout) -> pd.DataFrame:
+def needed_glosses(layout: Layout, corpus: Corpus | None = None) -> pd.DataFrame:
     """The quotes the report shows that have no gloss in ``data/glosses.csv`` yet.
 
     One row per quote: segment_id, site (empty for the guidance), code, quote.
-    Validates the corpus and glosses.csv first.
+    Validates the corpus (unless the caller loaded it: ``corpus``, accepted coding only)
+    and glosses.csv first.
     """
     from analysis.coding import segments as segment_table
     from analysis.sources import load_corpus
-    corpus = load_corpus(layout)
+    corpus = load_corpus(layout) if corpus is None else corpus
     glosses = load_glosses(layout, _known_segment_ids(corpus))
     shown = shown_quotes(segment_table(corpus), corpus.guidance)
     return shown[~shown["segment_id"].isin(glosses)].reset_index(drop=True)

@@ -138,10 +138,10 @@ def memo_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:
             for r in uncoded.itertuples() if " ".join(r.first_words.split()[:3]) not in memo]
 
 
-def gloss_items(layout: Layout, site: str) -> list[dict[str, str]]:
+def gloss_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:
     from analysis.report import needed_glosses
 
-    needed = needed_glosses(layout)
+    needed = needed_glosses(layout, corpus)
     needed = needed[needed["site"] == site]
     return [_item("glosses", str(layout.glosses_csv), f"no English gloss for {r.segment_id} "
                   f"({r.code}): {r.quote[:60]!r}") for r in needed.itertuples()]
@@ -229,6 +229,6 @@ def site_status(layout: Layout, site: str) -> pd.DataFrame:
     name = str(full.sites.set_index("site").loc[site, "name"])
     items = (metadata_items(layout, corpus, site) + suggestion_items(layout, full.coding, site)
              + appraisal_items(layout, site) + memo_items(layout, corpus, site)
-             + gloss_items(layout, site) + cerqual_items(layout, corpus, site, name)
+             + gloss_items(layout, corpus, site) + cerqual_items(layout, corpus, site, name)
              + notebook_items(layout, site, name, site_names(full.sites)[site]))
     return pd.DataFrame(items, columns=COLUMNS)

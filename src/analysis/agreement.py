@@ -39,10 +39,10 @@ DEFAULT_SEED = 20261123
 DEFAULT_RESAMPLES = 1000
 CONFIDENCE = 0.95
 ALL = "(all)"
+"""Label of the pooled row of :func:`sentence_agreement` and :func:`presence_agreement`."""
 COHEN_INTERVAL = ("asymptotic (Wald) 95 % interval, kappa +/- 1.96 ASE (statsmodels), clipped "
                   "to [-1, 1], the range of kappa")
 """Which confidence interval of Cohen's kappa is given (outputs say so)."""
-"""Label of the pooled row of :func:`sentence_agreement` and :func:`presence_agreement`."""
 
 RATINGS = Schema("ratings", (
     Column("unit"),

@@ -347,6 +347,12 @@ class _Ctx:
         return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_en"]))
 
     @cached_property
+    def best(self) -> pd.DataFrame:
+        """The clearest quote of each site x canonical code (indexed so), for every
+        framework section."""
+        return clearest_quotes(self.an.segments).set_index(["site", "canonical_code"])
+
+    @cached_property
     def label_id(self) -> dict[str, str]:
         return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_id"]))
 
@@ -559,7 +565,7 @@ def _framework(body: _Body, c: _Ctx, category: str) -> None:
     its clearest quote and gloss, and the sites that do not report it."""
     title, intro = CATEGORY_SECTIONS[category]
     wide = matrix_table(c.an, category)
-    best = clearest_quotes(c.an.segments).set_index(["site", "canonical_code"])
+    best = c.best
     body.heading(title)
     reported = [code for code in wide.index if (wide.loc[code] != "-").any()]
     silent = [c.labels[code].lower() for code in wide.index if code not in reported]
@@ -927,7 +933,6 @@ EXTRA_TABLES = {
 }
 """Optional tables other stages write into OUT/tables, shown in the appendix when present:
 title, lead-in and a renderer returning (columns, header, rows)."""
-EXTRA_TITLES = {name: spec[0] for name, spec in EXTRA_TABLES.items()}
 
 
 def _extra_tables(layout: Layout) -> dict[str, pd.DataFrame]:

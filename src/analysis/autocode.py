@@ -298,23 +298,19 @@ def _cue_stems(language: str) -> frozenset[str]:
     return frozenset(STEMMERS[language](w) for w in NEGATIVE_CUES[language])
 
 
-@lru_cache(maxsize=None)
-def _cue_phrases(language: str, kind: str) -> tuple[tuple[str, ...], ...]:
-    table = FRAME_CUES if kind == "frame" else FINDING_CUES
-    return tuple(tuple(stems(p, language)) for p in table[language])
-
-
 def negative_cues(sequence: tuple[str, ...], language: str) -> list[str]:
     """The stems of :data:`NEGATIVE_CUES` in a sentence's stems, sorted."""
     return sorted(set(sequence) & _cue_stems(language))
 
 
 @lru_cache(maxsize=None)
-def _cue_phrase_stems(language: str, kind: str) -> tuple[tuple[tuple[str, ...], frozenset[str]],
-                                                         ...]:
-    """Each non-empty cue phrase of ``kind`` with the set of its stems (a phrase can stand
-    in a sentence only if all of them do)."""
-    return tuple((p, frozenset(p)) for p in _cue_phrases(language, kind) if p)
+def _cue_phrases(language: str, kind: str) -> tuple[tuple[tuple[str, ...], frozenset[str]], ...]:
+    """Each cue phrase of ``kind`` (``frame``: :data:`FRAME_CUES`, else
+    :data:`FINDING_CUES`) that has a word, as its stems with the set of them (a phrase can
+    stand in a sentence only if all of them do)."""
+    table = FRAME_CUES if kind == "frame" else FINDING_CUES
+    phrases = (tuple(stems(p, language)) for p in table[language])
+    return tuple((p, frozenset(p)) for p in phrases if p)
 
 
 def is_frame_sentence(sequence: tuple[str, ...], language: str) -> bool:
@@ -324,7 +320,7 @@ def is_frame_sentence(sequence: tuple[str, ...], language: str) -> bool:
 
     def has(kind: str) -> bool:
         return any(needed <= present and _contains(sequence, phrase, present)
-                   for phrase, needed in _cue_phrase_stems(language, kind))
+                   for phrase, needed in _cue_phrases(language, kind))
     return has("frame") and not has("finding")
 
 
@@ -598,11 +594,9 @@ def _with_places(rows: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
 
     place_key = key(places)
     order = np.argsort(place_key, kind="stable")
-    wanted = key(rows)
-    at = order[np.minimum(np.searchsorted(place_key[order], wanted), len(order) - 1)]
-    found = place_key[at] == wanted
+    at, found = _positions(place_key[order], key(rows))
     out = rows[found].reset_index(drop=True)
-    at = at[found]
+    at = order[at[found]]
     for column in places.columns.drop(["source_id", "sentence_no"]):
         out[column] = places[column].iloc[at].reset_index(drop=True)
     return out
@@ -816,8 +810,15 @@ def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndar
     absent, a wanted -1 included."""
     if not len(keys):
         return np.zeros(len(wanted), dtype="int64")
+    at, found = _positions(keys, wanted)
+    return np.where(found, values[at], 0).astype("int64")
+
+
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each wanted key: a position in the sorted, non-empty ``keys`` and whether the
+    key there is the wanted one."""
     at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[at] == wanted, values[at], 0).astype("int64")
+    return at, keys[at] == wanted
 
 
 def _term_counts(units: pd.DataFrame, language: str,

@@ -52,7 +52,8 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.io import atomic_write_bytes, csv_text, default_mode
 from analysis.paths import Layout
-from analysis.sources import ATTRIBUTIONS, CATEGORIES, CODED_SECTIONS, EVIDENCE, VALENCES
+from analysis.sources import (ATTRIBUTIONS, CATEGORIES, CODED_SECTIONS, EVIDENCE, VALENCES,
+                              sha256_of)
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -1079,9 +1080,7 @@ def safe_file_name(name: str) -> str:
 
 def import_report(project: QdpxProject, archive: Path) -> str:
     """The text of import_report.txt: where the data came from and what was assumed."""
-    with open(archive, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    lines = [f"REFI-QDA import of {Path(archive).name}", f"sha256: {digest}",
+    lines = [f"REFI-QDA import of {Path(archive).name}", f"sha256: {sha256_of(Path(archive))}",
              f"project: {project.name} (origin: {project.origin or 'not given'})",
              f"sources: {len(project.sources)}; codes: {len(project.codes)}; "
              f"cases: {len(project.cases)}; segments (codings): {len(project.segments)}",

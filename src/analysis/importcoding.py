@@ -31,7 +31,6 @@ one finding; an existing sheet without ``--replace``; a sheet that would not val
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 import unicodedata
@@ -47,7 +46,7 @@ from analysis.io import atomic_write_all, atomic_write_text, csv_text
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
 from analysis.sources import (CODED_SECTIONS, CODING, VALENCES, load_coding_sheet, load_corpus,
-                              section_at)
+                              section_at, sha256_of)
 
 MESSAGE_LIMIT = 50_000
 """Longest message shown (a refusal lists every unmatched code)."""
@@ -433,7 +432,7 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
     project = read_qdpx(archive, **read_options)
     kit = KitNames.of(corpus.codebook)
     segments = project.segments
-    report = [f"import-coding of {archive.name} (sha256 {_sha256(archive)}) into "
+    report = [f"import-coding of {archive.name} (sha256 {sha256_of(archive)}) into "
               f"{'second_coding' if second else 'coding'}/ of {layout.data}"]
     report += [f"read: {line}" for line in project.assumptions]
 
@@ -520,11 +519,6 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
         template_dir / f"{archive.stem}-import-coding.txt",
         "".join(shown(line, MESSAGE_LIMIT) + "\n" for line in report))
     return result
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def choose_user(segments: pd.DataFrame, user: str | None, archive: Path

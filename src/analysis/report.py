@@ -34,7 +34,7 @@ from analysis.errors import InputError
 from analysis.io import atomic_write_bytes, atomic_write_text
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
-from analysis.sources import Corpus
+from analysis.sources import Corpus, present
 from analysis.synthesis import CONFIDENCE
 from analysis.views import (NOT_GIVEN, clearest_quotes, matrix_table, missing_wording,
                             number_word, one_line, site_names)
@@ -147,7 +147,10 @@ class Ref(str):
 def load_corpus_meta(layout: Layout) -> dict[str, str]:
     """The ``key,value`` rows of ``data/corpus.csv``; ``title`` and ``date`` (YYYY-MM-DD)
     are required."""
-    path = layout.data / "corpus.csv"
+    path = layout.corpus_csv
+    if not present(path):
+        raise InputError(path, "file not found (the report needs it: key,value rows with at "
+                         "least title and date)")
     table = read_table(path, CORPUS_META)
     meta = dict(zip(table["key"], table["value"]))
     lines = dict(zip(table["key"], table["_line"]))

@@ -12,7 +12,6 @@ nothing imports it but the command line.
 from __future__ import annotations
 
 from analysis import report, synthesis
-from analysis.errors import InputError
 from analysis.paths import Layout
 from analysis.sources import Checks, load_inputs, present
 
@@ -30,7 +29,8 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
         checks.step(layout.cerqual_csv,
                     lambda: synthesis.load_cerqual(layout.cerqual_csv, corpus.codebook),
                     lambda t: f"ok ({len(t)} findings)", needs=[layout.codebook_csv])
-    checks.step(layout.corpus_csv, lambda: _corpus_meta(layout), lambda m: f"ok ({len(m)} keys)")
+    checks.step(layout.corpus_csv, lambda: report.load_corpus_meta(layout),
+                lambda m: f"ok ({len(m)} keys)")
     if present(layout.glosses_csv):
         sheets = [layout.coding_csv(site) for site in corpus.site_ids] \
             if corpus.sites is not None else []
@@ -39,10 +39,3 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
                     lambda g: f"ok ({len(g)} glosses)",
                     needs=[layout.sites_csv, *sheets, layout.guidance_csv])
     return checks.verdicts
-
-
-def _corpus_meta(layout: Layout) -> dict[str, str]:
-    if not present(layout.corpus_csv):
-        raise InputError(layout.corpus_csv, "file not found (the report needs it: key,value "
-                         "rows with at least title and date)")
-    return report.load_corpus_meta(layout)

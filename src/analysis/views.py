@@ -58,6 +58,11 @@ class Analysis:
         """Display name of every site (:func:`site_names`)."""
         return site_names(self.corpus.sites)
 
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """English label of every code of the codebook."""
+        return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_en"]))
+
     def check_site(self, site: str) -> str:
         if site not in self.sites:
             raise ParameterError(f"parameter site: unknown site '{site}' (sites in "
@@ -185,7 +190,7 @@ def site_profile(an: Analysis, site: str, category: str) -> pd.DataFrame:
                       & (an.matrix["state"] != comparison.NOT_REPORTED)]
     best = clearest_quotes(an.segments[an.segments["site"] == site])
     best = best.set_index("canonical_code")
-    labels = an.corpus.codebook.set_index("code")["label_en"]
+    labels = an.labels
     table = pd.DataFrame({
         "code": cells["code"].to_numpy(),
         "label": cells["code"].map(labels).to_numpy(),
@@ -260,7 +265,7 @@ def not_reported(an: Analysis, site: str) -> pd.DataFrame:
     """The canonical codes the site's study does not report, by category (English labels)."""
     an.check_site(site)
     cells = an.matrix[(an.matrix["site"] == site) & (an.matrix["state"] == comparison.NOT_REPORTED)]
-    labels = an.corpus.codebook.set_index("code")["label_en"]
+    labels = an.labels
     return (cells.assign(label=cells["code"].map(labels))
             .groupby("category", sort=False)["label"].agg(", ".join)
             .rename("codes not reported").reset_index())
@@ -306,7 +311,7 @@ def matrix_table(an: Analysis, category: str) -> pd.DataFrame:
 def matrix_display(an: Analysis, category: str):
     """:func:`matrix_table` for a reader: English labels down, site names across, styled."""
     wide = matrix_table(an, category)
-    labels = an.corpus.codebook.set_index("code")["label_en"]
+    labels = an.labels
     table = wide.rename(columns=an.names).rename(index=labels).rename_axis(
         category.capitalize()).reset_index()
     return styled(table, uuid=f"matrix-{category}")
@@ -325,7 +330,7 @@ def cooccurrence_top(an: Analysis, n: int = 15) -> pd.DataFrame:
 def cooccurrence_display(an: Analysis, n: int = 15):
     """:func:`cooccurrence_top` for a reader: labels and site names, styled."""
     top = cooccurrence_top(an, n)
-    labels = an.corpus.codebook.set_index("code")["label_en"]
+    labels = an.labels
     table = pd.DataFrame({
         "Code": top["code_a"].map(labels), "Coded together with": top["code_b"].map(labels),
         "Overlapping passages": top["n_overlaps"], "Sites": top["n_sites"],
@@ -354,7 +359,7 @@ def prevalence(an: Analysis) -> pd.DataFrame:
 def prevalence_display(an: Analysis):
     """:func:`prevalence` for a reader: label, segments and sites with their intervals."""
     table = prevalence(an)
-    labels = an.corpus.codebook.set_index("code")["label_en"]
+    labels = an.labels
     shown = pd.DataFrame({
         "Category": table["category"], "Code": table["code"].map(labels),
         "Segments": table["n_segments"],

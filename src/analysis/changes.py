@@ -33,14 +33,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import comparison, coverage, synthesis
+from analysis import comparison, coverage, report, synthesis
 from analysis.cli import _relative  # a path as the user sees it (below the working directory)
 from analysis.coding import segments as segment_table
 from analysis.errors import InputError
 from analysis.io import atomic_write_text, csv_text
 from analysis.paths import Layout
 from analysis.sources import Corpus, load_corpus
-from analysis.views import clearest_quotes, one_line
+from analysis.views import one_line
 
 COLUMNS: dict[str, str] = {
     "kind": "what changed, most important first: matrix_cell | cerqual | codebook | segment "
@@ -107,16 +107,6 @@ def as_written(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(csv_text(frame)), dtype=str, keep_default_na=False)
 
 
-def shown_quotes(segments: pd.DataFrame) -> pd.DataFrame:
-    """One row per site x canonical code with a primary segment: the quote the report and the
-    notebooks show for the cell (:func:`analysis.views.clearest_quotes`): site, code,
-    segment_id, quote (one line)."""
-    best = clearest_quotes(segments)
-    return pd.DataFrame({"site": best["site"], "code": best["canonical_code"],
-                         "segment_id": best["segment_id"],
-                         "quote": best["quote"].map(one_line)}).reset_index(drop=True)
-
-
 def synthesis_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
     """The tables a comparison needs, computed from a corpus by the functions that
     ``analysis.tables.compute_tables`` calls (the slow agreement and autocode tables
@@ -134,7 +124,7 @@ def synthesis_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
         "coverage": coverage.coverage_summary(coverage.paragraph_table(corpus), sites),
     }
     tables = {name: as_written(table) for name, table in tables.items()}
-    tables["shown_quotes"] = shown_quotes(tables["segments"])
+    tables["shown_quotes"] = report.shown_quotes(tables["segments"], None)
     book = corpus.codebook[[c for c in corpus.codebook.columns
                             if not c.startswith("_") and c != "canonical_code"]]
     tables["codebook"] = as_written(book)
@@ -153,7 +143,7 @@ def tables_folder(folder: Path) -> dict[str, pd.DataFrame | None]:
             raise InputError(path, "missing: --old needs a folder of written tables "
                              f"({', '.join(t + '.csv' for t in TABLES)}) or a data folder")
         tables[name] = pd.read_csv(path, dtype=str, keep_default_na=False)
-    tables["shown_quotes"] = shown_quotes(tables["segments"])
+    tables["shown_quotes"] = report.shown_quotes(tables["segments"], None)
     tables["codebook"] = None
     return tables
 

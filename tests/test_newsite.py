@@ -499,6 +499,24 @@ def test_site_status_lists_cerqual_findings_the_site_now_contributes_to(corpus_d
     assert cerqual["where"].tolist() == [f"{layout.cerqual_csv}:2"]
 
 
+def test_site_status_names_the_physical_line_of_a_finding_after_a_multiline_cell(corpus_dir):
+    from analysis.sitestatus import site_status
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    _accept_all(layout, "gamma")
+    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
+              "coherence", "adequacy", "relevance", "confidence", "explanation"]
+    judged = ["minor"] * 4 + ["low"]
+    layout.cerqual_csv.write_text(csv_text(header, [
+        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *judged,
+         "Beta reports it;\nso does Gamma."],
+        ["F1", "Leaders are open.", "openness", "positive", *judged, "Alpha reports it."]]),
+        encoding="utf-8")
+    cerqual = site_status(layout, "gamma").query("kind == 'cerqual'")
+    assert cerqual["where"].tolist() == [f"{layout.cerqual_csv}:4"]  # line 3 holds F2's rest
+
+
 def test_site_status_of_an_unknown_site_names_the_known_ones(corpus_dir, capsys):
     layout, _ = corpus_dir
     assert main(["site-status", "delta", "--data", str(layout.data)]) == 1

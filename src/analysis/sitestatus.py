@@ -45,6 +45,7 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.paths import DEFAULT_DATA, NOTEBOOKS, Layout
+from analysis.schema import records
 from analysis.views import NOT_RECORDED, missing_wording, site_names
 
 KINDS = ("metadata", "suggestions", "appraisal", "memo", "glosses", "cerqual", "notebooks")
@@ -147,9 +148,10 @@ def gloss_items(layout: Layout, corpus, site: str) -> list[dict[str, str]]:
                   f"({r.code}): {r.quote[:60]!r}") for r in needed.itertuples()]
 
 
-def _cerqual_rows(path: Path) -> list[dict[str, str]]:
+def _has_column(path: Path, column: str) -> bool:
+    """Whether the header of the CSV file ``path`` names ``column``."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return column in (name.strip() for name in next(csv.reader(handle), []))
 
 
 def cerqual_items(layout: Layout, corpus, site: str, name: str) -> list[dict[str, str]]:
@@ -163,20 +165,19 @@ def cerqual_items(layout: Layout, corpus, site: str, name: str) -> list[dict[str
     summary = cerqual_summary(findings, segment_table(corpus), corpus.site_ids)
     contributing = {r.finding_id: set(filter(None, r.contributing_sites.split(";")))
                     for r in summary.itertuples()}
-    raw = _cerqual_rows(path)
-    column = JUDGED_SITES_COLUMN if raw and JUDGED_SITES_COLUMN in raw[0] else None
+    column = JUDGED_SITES_COLUMN if _has_column(path, JUDGED_SITES_COLUMN) else None
     items = []
-    for line, row in enumerate(raw, start=2):
-        finding = row["finding_id"]
+    for row in records(findings):  # as load_cerqual read them: _line is the physical line
+        finding, line = row.finding_id, row._line
         contributes = site in contributing.get(finding, set())
         if column is not None:
-            judged = set(filter(None, (s.strip() for s in row[column].split(";"))))
+            judged = set(filter(None, (s.strip() for s in row.judged_sites.split(";"))))
             if contributes != (site in judged):
                 state = ("contributes" if contributes else "no longer contributes")
                 items.append(_item("cerqual", f"{path}:{line}", f"{finding}: the site {state} "
                                    f"but the judgment's '{column}' says otherwise: review the "
                                    "judgment and update the column"))
-        elif contributes and not _mentions(row.get("explanation", ""), site, name):
+        elif contributes and not _mentions(row.explanation, site, name):
             items.append(_item("cerqual", f"{path}:{line}", f"{finding}: the site contributes "
                                "(computed from the coding) but the explanation does not name "
                                "it: review the judgment"))

@@ -534,3 +534,16 @@ def test_duplicate_code_guids_are_refused(tmp_path):
     archive.write_bytes(recode(archive.read_bytes(), same_guid))
     with pytest.raises(InputError, match=r"code GUID '[0-9a-f-]+' is used by 2 codes \(a, a/b\)"):
         read_qdpx(archive)
+
+
+def test_a_crlf_tool_span_maps_to_the_offsets_of_the_lf_text():
+    from analysis.importcoding import SourceMatch
+
+    tool = "Satu.\r\nDua tiga.\r\n\r\nEmpat."
+    kit = tool.replace("\r\n", "\n")
+    match = SourceMatch("s1", "alpha", "content_lf", tool, kit)
+    start = tool.index("Dua")
+    assert match.span(start, start + len("Dua tiga.")) == (kit.index("Dua"),
+                                                          kit.index("Dua") + len("Dua tiga."))
+    cut = tool.index("\r\n\r\n") + 1  # between a "\r" and its "\n"
+    assert match.span(cut, len(tool)) == (len(tool[:cut].replace("\r\n", "\n")), len(kit))

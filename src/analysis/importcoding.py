@@ -34,7 +34,9 @@ from __future__ import annotations
 import re
 import tempfile
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -268,13 +270,23 @@ class SourceMatch:
     tool_text: str
     kit_text: str
 
+    @cached_property
+    def _crlf(self) -> list[int]:
+        """The index of the "\\n" of every "\\r\\n" of the tool text, in order."""
+        return [m.end() - 1 for m in re.finditer("\r\n", self.tool_text)]
+
+    def _lf(self, i: int) -> int:
+        """Where tool offset ``i`` falls once each "\\r\\n" is one "\\n": the length of
+        ``tool_text[:i].replace("\\r\\n", "\\n")``, without copying the text (each
+        "\\r\\n" whose "\\n" lies before ``i`` is one character less)."""
+        return i - bisect_left(self._crlf, i)
+
     def span(self, start: int, end: int) -> tuple[int, int] | None:
         """The kit offsets of a tool span (None when its text is not in the raw text)."""
         if self.how == "content":
             return start, end
         if self.how == "content_lf":
-            return (len(self.tool_text[:start].replace("\r\n", "\n")),
-                    len(self.tool_text[:end].replace("\r\n", "\n")))
+            return self._lf(start), self._lf(end)
         quote = self.tool_text[start:end]
         hits = [m.start() for m in re.finditer(re.escape(quote), self.kit_text)] if quote else []
         if not hits:

@@ -709,17 +709,18 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True,
                          zip(sheet["segment_id"], sheet["_line"])})
         return sheet
 
-    def per_site(paths: Iterable[Path], load, describe=lambda path, site: lambda t: "ok",
+    def per_site(paths: Iterable[Path], load, describe=lambda path, site, table: "ok",
                  needs=sheet_needs) -> list[pd.DataFrame]:
-        """Check each file named for a site (``coding/<site>.csv``, ...), in name order."""
+        """Check each file named for a site (``coding/<site>.csv``, ...), in name order:
+        ``load(path, site)`` reads one, ``describe(path, site, table)`` gives its verdict."""
         out = []
         for path in sorted(paths):
             site = path.stem
             if sites is not None and site not in known_sites:
                 step(path, _unknown_site(layout, path))
                 continue
-            result = step(path, lambda p=path, s=site: load(p, s), describe(path, site),
-                          needs=needs(site))
+            result = step(path, lambda p=path, s=site: load(p, s),
+                          lambda t, p=path, s=site: describe(p, s, t), needs=needs(site))
             if result is not None:
                 out.append(result)
         return out
@@ -729,13 +730,13 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True,
     sheets = per_site(
         set(_csv_files(layout.coding_dir)) | required,
         lambda p, s: load_sheet(p, s, seen),
-        lambda p, s: lambda t: _sheet_verdict(checks, p, s, t, main=accepted_only))
+        lambda p, s, t: _sheet_verdict(checks, p, s, t, main=accepted_only))
     coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
     if accepted_only:
         coding = coding[coding["status"].isin(["", "accepted"])].reset_index(drop=True)
 
     second = per_site(_csv_files(layout.second_coding_dir), lambda p, s: load_sheet(p, s, None),
-                      lambda p, s: lambda t: _sheet_verdict(checks, p, s, t, main=False))
+                      lambda p, s, t: _sheet_verdict(checks, p, s, t, main=False))
 
     corpus = Corpus(layout, sites, sources, texts, codebook, coding, sections,
                     second_coding=pd.concat(second, ignore_index=True) if second else None,
@@ -747,7 +748,7 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True,
             lambda t: f"ok ({len(t)} questions)")
     tables = per_site(appraisals,
                       lambda p, s: load_appraisal(p, sources, corpus.casp_questions),
-                      lambda p, s: lambda t: f"ok ({len(t)} answers)",
+                      lambda p, s, t: f"ok ({len(t)} answers)",
                       lambda s: [layout.sites_csv, layout.sources_csv, layout.casp_questions_csv])
     if tables:
         corpus.appraisal = pd.concat(tables, ignore_index=True)

@@ -675,8 +675,7 @@ def _implications(body: _Body, c: _Ctx) -> None:
                 "in " if len(passages) else "."), Ref("tab-guidance") if len(passages) else "",
         ", which quotes them." if len(passages) else "")
     rows = []
-    order = sorted(bt["code"].unique(), key=lambda x: labels[x].lower())
-    for code, part in sorted(bt.groupby("code", sort=False), key=lambda g: order.index(g[0])):
+    for code, part in sorted(bt.groupby("code", sort=False), key=lambda g: labels[g[0]].lower()):
         r = next(records(part.head(1)))
         where = ", ".join(f"{c.name(p.site)} ({p.n_site_segments})" for p in records(part))
         ids = [p.segment_id for p in records(passages) if code in p.codes.split(";")]

@@ -43,6 +43,7 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -929,11 +930,11 @@ def _sources(root: ET.Element, read_text, where: str) -> tuple[list[_Source], li
         sources.append(_Source(guid, label, text, bool(mark), stored, selections))
         if mark:
             notes.append(f"source '{label}': starts with a {mark} byte-order mark")
-    guids = [s.guid for s in sources]
-    repeated = sorted({g for g in guids if guids.count(g) > 1})
+    uses = Counter(s.guid for s in sources)
+    repeated = sorted(g for g, n in uses.items() if n > 1)
     if repeated:
         raise InputError(where, f"source GUID '{repeated[0]}' is used by "
-                         f"{guids.count(repeated[0])} sources (GUIDs must be unique; refused)")
+                         f"{uses[repeated[0]]} sources (GUIDs must be unique; refused)")
     return sources, notes + unique_source_names(sources)
 
 

@@ -499,6 +499,63 @@ def test_site_status_lists_cerqual_findings_the_site_now_contributes_to(corpus_d
     assert cerqual["where"].tolist() == [f"{layout.cerqual_csv}:2"]
 
 
+@pytest.mark.parametrize("contributes", [True, False])
+@pytest.mark.parametrize("gamma_judged", [True, False])
+def test_site_status_and_the_cerqual_table_read_judged_sites_alike(corpus_dir, contributes,
+                                                                  gamma_judged):
+    """The site's to-do list has the finding exactly when the table marks it to review."""
+    from analysis.coding import segments
+    from analysis.sitestatus import site_status
+    from analysis.synthesis import cerqual_summary, load_cerqual
+
+    layout, text = corpus_dir
+    add_site(layout, "gamma", text, **SITE_ARGS)
+    _accept_all(layout, "gamma")
+    corpus = load_corpus(layout)
+    coded = segments(corpus)
+    gamma_codes = set(coded.query("site == 'gamma'")["canonical_code"])
+    alpha = coded.query("site == 'alpha' and attribution == 'primary'")
+    code, valence = alpha[alpha["canonical_code"].isin(gamma_codes) == contributes].iloc[0][
+        ["canonical_code", "valence"]]
+    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
+              "coherence", "adequacy", "relevance", "confidence", "explanation",
+              "judged_sites"]
+
+    def summary(judged: str) -> pd.DataFrame:
+        layout.cerqual_csv.write_text(csv_text(header, [
+            ["F1", "A finding.", code, valence, *["minor"] * 4, "low", "Reviewed.", judged]]),
+            encoding="utf-8")
+        return cerqual_summary(load_cerqual(layout.cerqual_csv, corpus.codebook), coded,
+                               corpus.site_ids)
+
+    contributing = set(summary("")["contributing_sites"][0].split(";"))
+    assert ("gamma" in contributing) == contributes
+    judged = (contributing | {"gamma"}) if gamma_judged else (contributing - {"gamma"})
+    to_review = bool(summary(";".join(sorted(judged)))["to_review"][0])
+    listed = site_status(layout, "gamma").query("kind == 'cerqual'")
+    assert to_review == (contributes != gamma_judged) == (len(listed) == 1)
+
+
+@pytest.mark.parametrize("judged", ["alpha; gamma", "alpha;", ";alpha", "alpha;;gamma",
+                                    "Alpha"])
+def test_judged_sites_not_written_as_slugs_separated_by_semicolons_is_refused(corpus_dir,
+                                                                               judged):
+    from analysis.synthesis import load_cerqual
+
+    layout, _ = corpus_dir
+    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
+              "coherence", "adequacy", "relevance", "confidence", "explanation",
+              "judged_sites"]
+    layout.cerqual_csv.write_text(csv_text(header, [
+        ["F1", "A finding.", "openness", "positive", *["minor"] * 4, "low", "x", judged]]),
+        encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_cerqual(layout.cerqual_csv, load_corpus(layout).codebook)
+    message = str(caught.value)
+    assert f"{layout.cerqual_csv}:2" in message and "judged_sites" in message, message
+    assert "separated by ';' with no spaces" in message, message
+
+
 def test_site_status_names_the_physical_line_of_a_finding_after_a_multiline_cell(corpus_dir):
     from analysis.sitestatus import site_status
 

@@ -159,11 +159,11 @@ def cerqual_items(layout: Layout, corpus, site: str, name: str) -> list[dict[str
     if not path.exists():
         return []
     from analysis.coding import segments as segment_table
-    from analysis.synthesis import load_cerqual, cerqual_summary
+    from analysis.synthesis import cerqual_summary, load_cerqual, site_set
 
     findings = load_cerqual(path, corpus.codebook)
     summary = cerqual_summary(findings, segment_table(corpus), corpus.site_ids)
-    contributing = {r.finding_id: set(filter(None, r.contributing_sites.split(";")))
+    contributing = {r.finding_id: site_set(r.contributing_sites)
                     for r in summary.itertuples()}
     column = JUDGED_SITES_COLUMN if _has_column(path, JUDGED_SITES_COLUMN) else None
     items = []
@@ -171,8 +171,7 @@ def cerqual_items(layout: Layout, corpus, site: str, name: str) -> list[dict[str
         finding, line = row.finding_id, row._line
         contributes = site in contributing.get(finding, set())
         if column is not None:
-            judged = set(filter(None, (s.strip() for s in row.judged_sites.split(";"))))
-            if contributes != (site in judged):
+            if contributes != (site in site_set(row.judged_sites)):
                 state = ("contributes" if contributes else "no longer contributes")
                 items.append(_item("cerqual", f"{path}:{line}", f"{finding}: the site {state} "
                                    f"but the judgment's '{column}' says otherwise: review the "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.coding import primary
 from analysis.errors import InputError
-from analysis.schema import Column, Schema, read_table, records
+from analysis.schema import SLUG, Column, Schema, read_table, records
 
 CONFIDENCE = ("high", "moderate", "low", "very_low")
 CONCERN = ("no_or_very_minor", "minor", "moderate", "serious")
@@ -28,8 +28,16 @@ CERQUAL = Schema("cerqual", (
     Column("relevance", choices=CONCERN),
     Column("confidence", choices=CONFIDENCE),
     Column("explanation"),
-    Column("judged_sites", required=False, optional=True),  # contributing sites when judged
+    Column("judged_sites", required=False, optional=True, pattern=f"{SLUG}(;{SLUG})*",
+           hint="the site slugs the judgment was made on, separated by ';' with no spaces, "
+                "or empty"),
 ), unique=("finding_id",))
+
+
+def site_set(value: str) -> frozenset[str]:
+    """The sites of a ';'-separated list of site slugs (``judged_sites``,
+    ``contributing_sites``); an empty value is no site."""
+    return frozenset(value.split(";")) if value else frozenset()
 
 
 def study_table(sites: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
@@ -96,8 +104,8 @@ def cerqual_summary(findings: pd.DataFrame, segments: pd.DataFrame,
             "coherence": row.coherence, "adequacy": row.adequacy,
             "relevance": row.relevance, "confidence": row.confidence,
             "explanation": row.explanation, "judged_sites": row.judged_sites,
-            "to_review": (sorted(row.judged_sites.split(";")) if row.judged_sites else None)
-            != sorted(agree["site"].unique()),
+            "to_review": not row.judged_sites
+            or site_set(row.judged_sites) != set(agree["site"]),
         })
     return pd.DataFrame(rows, columns=[
         "finding_id", "finding", "codes", "valence", "contributing_sites", "n_studies",

@@ -279,10 +279,21 @@ def test_coders_are_matched_by_name_or_guid():
                               ("doc", "bob", "BB-2", "trust", 5, 10)])
     by_guid = character_agreement(segments, {"doc": 20}, "{aa-1}", "BB-2")
     assert by_guid.iloc[0].chars_both == 5
-    with pytest.raises(ValueError, match="no coding by user 'cy'.*ann, bob"):
+    with pytest.raises(ValueError,
+                       match=r"no codings by user 'cy' \(users with codings: 'ann', 'bob'\)"):
         character_agreement(segments, {"doc": 20}, "ann", "cy")
     with pytest.raises(ValueError, match="same user"):
         character_agreement(segments, {"doc": 20}, "ann", "AA-1")
+
+
+def test_a_user_name_two_users_share_is_refused_and_the_guid_chooses():
+    segments = segment_frame([("doc", "ann", "a1", "trust", 0, 10),
+                              ("doc", "ann", "a2", "trust", 5, 10),
+                              ("doc", "bob", "b1", "trust", 0, 5)])
+    with pytest.raises(ValueError, match=r"user name 'ann' belongs to 2 users \(a1, a2\); "
+                                         "give the user GUID instead"):
+        character_agreement(segments, {"doc": 20}, "ann", "bob")
+    assert character_agreement(segments, {"doc": 20}, "A2", "bob").iloc[0].chars_both == 0
 
 
 def test_a_segment_past_the_end_of_its_source_is_an_error():

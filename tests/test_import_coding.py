@@ -427,6 +427,23 @@ def test_an_unknown_user_is_refused_with_the_users_there_are(tiny, tmp_path):
         import_coding(tiny, archive, user="cici")
 
 
+def test_a_user_name_two_users_share_is_refused_not_merged():
+    from analysis.importcoding import choose_user
+
+    archive = Path("project.qdpx")
+    segments = pd.DataFrame({"user": ["Ann", "Ann", "Bob"], "user_guid": ["a1", "a2", "b1"],
+                             "code": ["x", "y", "z"]})
+    with pytest.raises(InputError, match=r"project.qdpx: user name 'Ann' belongs to 2 users "
+                                         r"\(a1, a2\); give the user GUID instead"):
+        choose_user(segments, "Ann", archive)
+    with pytest.raises(InputError, match=r"codings by 3 users \('Ann' \(a1\), 'Ann' \(a2\), "
+                                         r"'Bob'\); choose one with --user"):
+        choose_user(segments, None, archive)
+    mine, who = choose_user(segments, "{A2}", archive)
+    assert mine["code"].tolist() == ["y"]
+    assert who == "{A2} (of 3 users with codings: 'Ann' (a1), 'Ann' (a2), 'Bob')"
+
+
 def test_an_existing_sheet_is_replaced_only_with_replace(tiny, tmp_path):
     archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "timeliness", "ana")])
     before = tiny.coding_csv("alpha").read_bytes()

@@ -404,8 +404,19 @@ def binary_agreement(n_units, coded_a, coded_b, coded_both) -> pd.DataFrame:
 SEGMENT_COLUMNS = ("source", "user", "user_guid", "code", "start", "end")
 
 
-def _coder_rows(segments: pd.DataFrame, coder: str) -> pd.Series:
-    """Boolean mask of the segments of ``coder`` (a user name, else a user GUID)."""
+def coders_listing(segments: pd.DataFrame) -> str:
+    """The users who coded ``segments``, quoted and sorted ("'ana', 'budi'"); a name that
+    several users share is followed by each one's GUID. "none" when nobody coded."""
+    users = segments[["user", "user_guid"]].astype(str).drop_duplicates()
+    shared = users["user"].duplicated(keep=False)
+    return ", ".join(sorted(f"'{name}' ({guid})" if twin else f"'{name}'" for name, guid, twin
+                            in zip(users["user"], users["user_guid"], shared))) or "none"
+
+
+def coder_rows(segments: pd.DataFrame, coder: str) -> pd.Series:
+    """Boolean mask of the segments of ``coder``: a user name, else a user GUID (braces
+    and case ignored). A name that several users share is refused (give the GUID), and so
+    is a coder with no segment; the ``ValueError`` names the users there are."""
     by_name = segments["user"].astype(str) == coder
     if by_name.any():
         guids = sorted(set(segments.loc[by_name, "user_guid"].astype(str)))
@@ -413,12 +424,11 @@ def _coder_rows(segments: pd.DataFrame, coder: str) -> pd.Series:
             raise ValueError(f"user name '{coder}' belongs to {len(guids)} users "
                              f"({', '.join(guids)}); give the user GUID instead")
         return by_name
-    by_guid = segments["user_guid"].astype(str).str.lower() == coder.strip("{}").lower()
+    by_guid = segments["user_guid"].astype(str).str.lower() == coder.strip().strip("{}").lower()
     if by_guid.any():
         return by_guid
-    users = sorted(set(segments["user"].astype(str)))
-    raise ValueError(f"no coding by user '{coder}' (users who coded: "
-                     f"{', '.join(users) if users else 'none'})")
+    raise ValueError(f"no codings by user '{coder}' (users with codings: "
+                     f"{coders_listing(segments)})")
 
 
 def _code_label(segments: pd.DataFrame) -> pd.Series:
@@ -461,7 +471,7 @@ def character_agreement(segments: pd.DataFrame, source_lengths: dict[str, int],
     missing = [c for c in SEGMENT_COLUMNS if c not in segments.columns]
     if missing:
         raise ValueError(f"segments lack column(s) {', '.join(missing)}")
-    is_a, is_b = _coder_rows(segments, coder_a), _coder_rows(segments, coder_b)
+    is_a, is_b = coder_rows(segments, coder_a), coder_rows(segments, coder_b)
     if (is_a & is_b).any():
         raise ValueError(f"'{coder_a}' and '{coder_b}' are the same user")
     frame = pd.DataFrame({

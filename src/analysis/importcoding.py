@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.agreement import coder_rows, coders_listing
 from analysis.errors import InputError
 from analysis.exchange import (ATTRIBUTE_GROUPS, SEGMENT_ATTRIBUTES, codebook_tree, read_qdpx,
                                shown)
@@ -535,20 +536,20 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
 
 def choose_user(segments: pd.DataFrame, user: str | None, archive: Path
                 ) -> tuple[pd.DataFrame, str]:
-    """The codings of one user (by name or GUID); several users need ``user``."""
-    users = segments[["user", "user_guid"]].drop_duplicates().sort_values(["user", "user_guid"])
-    listing = ", ".join(f"'{u}'" for u in users["user"])
+    """The codings of one user (by name or GUID, :func:`analysis.agreement.coder_rows`);
+    several users need ``user``, and a name several users share needs the GUID."""
+    n_users = segments["user_guid"].nunique()
+    listing = coders_listing(segments)
     if user is None:
-        if len(users) > 1:
-            raise InputError(archive, f"the project holds codings by {len(users)} users "
+        if n_users > 1:
+            raise InputError(archive, f"the project holds codings by {n_users} users "
                              f"({listing}); choose one with --user NAME")
-        return segments, users["user"].iloc[0]
-    wanted = user.strip().strip("{}")
-    mine = segments[(segments["user"] == user) | (segments["user_guid"] == wanted.lower())]
-    if mine.empty:
-        raise InputError(archive, f"no codings by user '{user}' (users with codings: "
-                         f"{listing or 'none'})")
-    return mine, f"{user} (of {len(users)} users with codings: {listing})"
+        return segments, segments["user"].iloc[0]
+    try:
+        mine = segments[coder_rows(segments, user)]
+    except ValueError as error:
+        raise InputError(archive, str(error)) from None
+    return mine, f"{user} (of {n_users} users with codings: {listing})"
 
 
 def code_template(bad: pd.DataFrame, meanings) -> pd.DataFrame:

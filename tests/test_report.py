@@ -553,6 +553,13 @@ def test_an_appendix_table_added_by_another_stage_is_included_and_rounded(synthe
     assert "“learned” uses only terms learned from the other sites’ coding" in text
 
 
+def test_a_statistic_that_rounds_to_zero_reads_0_00_never_minus_0_00():
+    assert report._number("-0.001") == "0.00" and report._stat("-0.004") == "0.00"
+    assert report._number("-0.0004", "{:.1f}%") == "0.0%"
+    assert report._number("-0.0082") == report._stat("-0.0082") == "-0.01"
+    assert (report._number(""), report._stat("nan")) == ("n/a", "–")
+
+
 def test_appendix_numbers_are_rounded_to_two_decimals(built):
     appendix = built.flat[built.flat.rindex("Appendix B: the data dictionary"):]
     assert not re.findall(r"\d\.\d{3,}", appendix)

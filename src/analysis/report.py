@@ -307,9 +307,13 @@ def _pct(share: str) -> str:
     return "n/a" if share == "" else f"{float(share):.1%}"
 
 
-def _number(value: str, form: str = "{:.2f}") -> str:
-    """A statistic read back from a table; 'n/a' where it is undefined (empty)."""
-    return "n/a" if value in ("", "nan") else form.format(float(value))
+def _number(value: str, form: str = "{:.2f}", undefined: str = "n/a") -> str:
+    """A statistic read back from a table in ``form``, never a negative zero ("-0.00"
+    reads as 0.00); ``undefined`` where it is undefined (empty)."""
+    if value in ("", "nan"):
+        return undefined
+    text = form.format(float(value))
+    return form.format(0.0) if text == form.format(-0.0) else text
 
 
 def _list_phrase(items) -> str:
@@ -898,10 +902,7 @@ def _appendix(body: _Body, c: _Ctx) -> None:
 
 def _stat(value: str) -> str:
     """A statistic in the appendix: two decimals (no negative zero), a dash when undefined."""
-    if value in ("", "nan"):
-        return "–"
-    number = round(float(value), 2)
-    return f"{number if number != 0 else 0.0:.2f}"
+    return _number(value, undefined="–")
 
 
 def _autocode_rows(c: _Ctx, frame: pd.DataFrame):

@@ -381,6 +381,24 @@ def test_a_filled_in_code_map_template_completes_the_import(tiny, tmp_path):
     assert "left out: 1 codings of codes the code map says to ignore" in result.report
 
 
+def test_a_code_named_like_an_attribute_group_but_mapped_to_a_code_is_not_that_group(
+        tiny, tmp_path):
+    """Mapped to a kit code, a top-level 'Attribution' is a finding's code: the project
+    then has no attribution group, so a default attribution is marked for review."""
+    layout = without_sheets(tiny, tmp_path / "copy")
+    archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS,
+                           [("alpha", "memberi arahan yang jelas", "Attribution", "ana")])
+    with pytest.raises(ImportRefused, match="match no code"):
+        import_coding(layout, archive)
+    code_map = tmp_path / "map.csv"
+    code_map.write_text("tool_code,kit_code\nAttribution,clear_instructions\n",
+                        encoding="utf-8")
+    import_coding(layout, archive, code_map=code_map)
+    alpha = sheet(layout, "alpha")
+    assert list(alpha["code"]) == ["clear_instructions"]
+    assert "attribution 'primary' by default" in alpha["memo"][0], alpha["memo"][0]
+
+
 def test_a_code_map_naming_no_kit_code_is_refused_at_its_line(tiny, tmp_path):
     archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "tema/x", "ana")])
     code_map = tmp_path / "map.csv"

@@ -501,7 +501,7 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
                       "to ignore")
     segments = segments[keep].copy()
     segments["meaning"] = meaning[keep]
-    sheets, lines = build_sheets(segments, matches, corpus, kit, project, archive)
+    sheets, lines = build_sheets(segments, matches, corpus, kit, meanings, archive)
     report += lines
     if sites:
         unknown = sorted(set(sites) - set(corpus.sites["site"]))
@@ -565,15 +565,18 @@ def code_template(bad: pd.DataFrame, meanings) -> pd.DataFrame:
 
 
 def build_sheets(segments: pd.DataFrame, matches: dict[str, SourceMatch], corpus, kit: KitNames,
-                 project, archive: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """One coding sheet per site from the resolved codings, and report lines."""
+                 meanings: dict, archive: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """One coding sheet per site from the resolved codings, and report lines.
+    ``meanings``: every tool code's meaning (:func:`resolve_codes`, code map applied); its
+    attribute groups are the attributes the project's coder could code."""
     is_finding = segments["meaning"].map(lambda m: m.kind == "code")
     attributes = segments[~is_finding].assign(
         attribute=lambda f: f["meaning"].map(lambda m: m.attribute),
         value=lambda f: f["meaning"].map(lambda m: m.value))
     findings = segments[is_finding].reset_index(drop=True)
     coded = attribute_values(findings, attributes, archive)
-    convention = {m.attribute for m in project_meanings(project, kit) if m.kind == "group"}
+    convention = {m.attribute for m in meanings.values()
+                  if isinstance(m, Meaning) and m.kind == "group"}
     lines = [f"codings: {len(findings)} findings, {len(attributes)} attribute codings"]
     how = findings["meaning"].map(lambda m: m.how).value_counts().sort_index()
     lines.append("codes matched by " + ", ".join(f"{k}: {v}" for k, v in how.items()))
@@ -653,11 +656,6 @@ def build_sheets(segments: pd.DataFrame, matches: dict[str, SourceMatch], corpus
                                         "quote", "code", "valence", "evidence", "informant",
                                         "attribution", "section", "memo", "status"])
     return {site: number_sheet(site, frame) for site, frame in table.groupby("site")}, lines
-
-
-def project_meanings(project, kit: KitNames) -> list[Meaning]:
-    """The meanings of every code of the project's tree (matched or not)."""
-    return [m for m in resolve_codes(project.codes, kit, {}).values() if isinstance(m, Meaning)]
 
 
 def number_sheet(site: str, rows: pd.DataFrame) -> pd.DataFrame:

@@ -380,6 +380,50 @@ def test_abstract_counts_equal_the_tables(built):
     assert f"gave {total} primary segment" in abstract
 
 
+def test_the_abstract_says_how_many_findings_rest_on_a_single_study(built):
+    cerqual = table(built, "cerqual")
+    if cerqual.empty:
+        pytest.skip("this corpus has no CERQual findings")
+    single = int((cerqual["n_studies"].astype(int) == 1).sum())
+    abstract = built.flat[:built.flat.index("How to read this report")]
+    holds = f"The summary of findings holds {len(cerqual)} finding"
+    assert holds in abstract
+    assert (f"{single} of them resting on a single study" in abstract) == (single > 0)
+
+
+def test_the_bibliographic_gaps_are_counted_as_partial_or_total_from_the_studies(built):
+    studies = table(built, "studies")
+    given = [sum(r[f] != "" for f in ("title", "authors", "year", "venue"))
+             for _, r in studies.iterrows()]
+    partial, none = sum(0 < n < 4 for n in given), given.count(0)
+    text = built.flat[built.flat.index("the bibliographic details"):][:300]
+    assert (f"{number_word(partial)} give" in text) == (partial > 0), text
+    assert (f"{number_word(none)} give" in text and "none of them" in text) == (none > 0), text
+
+
+def test_the_limitation_on_coders_counts_the_studies_a_second_coder_coded(built):
+    agreement = built.tables.get("coder_agreement", pd.DataFrame(columns=["site"]))
+    n_second, n = agreement["site"].nunique(), len(table(built, "studies"))
+    lead = ("One coder per study." if not n_second else "A second coder for every study."
+            if n_second == n else
+            f"A second coder for {number_word(n_second)} of the {number_word(n)} studies.")
+    assert lead in built.flat, lead
+
+
+def test_the_suggestions_appendix_says_in_words_what_each_lexicon_found(built):
+    evaluation = built.tables.get("autocode_eval")
+    if evaluation is None or evaluation.empty:
+        pytest.skip("no evaluation of the suggestions for this corpus")
+    pooled = evaluation[(evaluation["held_out_site"] == "(all)")
+                        & (evaluation["category"] == "(all)")]
+    assert len(pooled) == evaluation["lexicon"].nunique()
+    for r in pooled.itertuples():
+        said = (f"“{r.lexicon.replace('+', ' + ')}” made {r.coded_auto} suggestion"
+                f"{'' if r.coded_auto == '1' else 's'} and found {r.coded_both} of the "
+                f"{r.coded_hand} hand-coded units (recall {float(r.recall):.2f}")
+        assert said in built.flat, said
+
+
 def test_each_barrier_is_shown_once_with_its_sites_and_what_the_guidance_offers(built):
     bt = table(built, "barrier_training")
     book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)

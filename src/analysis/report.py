@@ -395,7 +395,7 @@ def _missing(value: str, field: str, notes: str) -> str:
 def _agreement_sentence(c: _Ctx, agreement: pd.DataFrame) -> str:
     pooled = agreement[agreement["label"] == "(all)"]
     parts = [f"the second coding of {c.name(r.site)} agrees with the kit’s coding on "
-             f"{_number(r.percent_agreement, '{:.1f}%')} of sentence x category units "
+             f"{_number(r.percent_agreement, '{:.1f}%')} of sentence × category units "
              f"(Cohen’s kappa {_number(r.cohen_kappa)}, F1 {_number(r.f1)})"
              for r in records(pooled)]
     n_second = agreement["site"].nunique()
@@ -449,10 +449,12 @@ def _abstract(body: _Body, c: _Ctx) -> None:
         conf = cerqual["confidence"].value_counts()
         parts = [f"{int(conf[x])} {x.replace('_', ' ')}" for x in CONFIDENCE if x in conf]
         review = int((cerqual["to_review"] == "True").sum()) if "to_review" in cerqual else 0
+        single = int((cerqual["n_studies"].astype(int) == 1).sum())
         sentences.append(
             "The summary of findings holds "
-            f"{_plural(len(cerqual), 'cross-site finding', 'cross-site findings')} "
-            f"(confidence: {', '.join(parts)})"
+            f"{_plural(len(cerqual), 'finding', 'findings')}"
+            + (f", {single} of them resting on a single study" if single else "")
+            + f" (confidence: {', '.join(parts)})"
             + (f"; {_plural(review, 'judgment is', 'judgments are')} to be reviewed because the "
                "studies behind the finding have changed since it was made. " if review else ". "))
     if len(barriers):
@@ -484,14 +486,18 @@ def _abstract(body: _Body, c: _Ctx) -> None:
 def _studies(body: _Body, c: _Ctx) -> None:
     studies = c.t["studies"]
     biblio = ("title", "authors", "year", "venue")
-    n_gaps = int(sum(any(getattr(r, f) == "" for f in biblio) for r in records(studies)))
+    given = [sum(getattr(r, f) != "" for f in biblio) for r in records(studies)]
+    gaps = [(sum(0 < n < len(biblio) for n in given), "gives only in part", "give only in part"),
+            (given.count(0), "gives none of them", "give none of them")]
+    gap_phrase = _list_phrase(f"{number_word(n)} {one if n == 1 else many}"
+                              for n, one, many in gaps if n)
     body.heading("Studies included")
     body.para(f"The synthesis includes {_count(len(studies), 'case study', 'case studies')}. ",
               Ref("tab-studies"), " describes each as its text gives it, ", Ref("tab-frameworks"),
               " the concepts each study uses, and ", Ref("tab-biblio"), " the bibliographic "
               "details"
-              + (f", which {number_word(n_gaps)} of the {number_word(len(studies))} texts give "
-                 "only in part" if n_gaps else "")
+              + (f" (title, authors, year, venue): of the {number_word(len(studies))} texts, "
+                 + gap_phrase if gap_phrase else "")
               + ". A field a text does not give is left empty in the data and shown as “not "
               "given in the text”, never guessed; one filled in from a public record outside "
               "the text names that record in the references; a field nobody has filled in "
@@ -784,7 +790,7 @@ def _limitations(body: _Body, c: _Ctx) -> None:
         "PDF-extracted texts. The studies are text extractions of PDFs, with stray spaces, "
         "broken lines, hyphenation and typos; quotes are kept verbatim (only line breaks are "
         "folded for display), and the tables and figures of the original articles are lost.",
-        ("Mostly one coder per study. " if len(agreement) else "One coder per study. ")
+        _coders_heading(agreement["site"].nunique() if len(agreement) else 0, n)
         + (f"Coders, as data/corpus.csv records them: {coders}. " if coders else "")
         + (_agreement_sentence(c, agreement) if len(agreement) else
            "No second coder has coded the same texts yet, so no agreement statistic can be "
@@ -815,7 +821,7 @@ def _limitations(body: _Body, c: _Ctx) -> None:
                label="tab-coverage")
     if len(agreement):
         body.para(
-            "Agreement of the second coding. A unit is a sentence of the study x a category; "
+            "Agreement of the second coding. A unit is a sentence of the study × a category; "
             "each coding codes it when one of its segments of that category overlaps the "
             "sentence. The kit’s coding (A) is the reference for precision and recall; ",
             Ref("tab-agreement"), " gives the agreement per category, and tables/"
@@ -893,16 +899,44 @@ def _appendix(body: _Body, c: _Ctx) -> None:
     body.table("The data dictionary (tables/data_dictionary.csv).", "(auto, 1fr)",
                ["Column", "Description"], rows, size="7.5pt")
     for letter, (name, frame) in zip("CDEFGH", c.extra.items()):
-        title, intro, render = EXTRA_TABLES[name]
+        title, intro, summary, render = EXTRA_TABLES[name]
         body.heading(f"Appendix {letter}: {title}", numbered=False)
-        body.para(intro, sticky=True)
+        body.para(intro + summary(c, frame), sticky=True)
         columns, header, rows = render(c, frame)
         body.table(f"{title} (tables/{name}.csv).", columns, header, rows, size="7.5pt")
+
+
+def _coders_heading(n_second: int, n: int) -> str:
+    """The lead of the limitation on coders: how many of the ``n`` studies a second coder
+    coded."""
+    if not n_second:
+        return "One coder per study. "
+    if n_second >= n:
+        return "A second coder for every study. "
+    return f"A second coder for {number_word(n_second)} of the {number_word(n)} studies. "
 
 
 def _stat(value: str) -> str:
     """A statistic in the appendix: two decimals (no negative zero), a dash when undefined."""
     return _number(value, undefined="–")
+
+
+def _autocode_summary(c: _Ctx, frame: pd.DataFrame) -> str:
+    """What each lexicon found pooled over the held-out sites, in words (a sentence per
+    lexicon of the rows held_out_site = category = "(all)")."""
+    pooled = frame[(frame["held_out_site"] == "(all)") & (frame["category"] == "(all)")]
+    parts = []
+    for r in records(pooled):
+        made = f"made {_plural(int(r.coded_auto), 'suggestion', 'suggestions')}"
+        found = (f"found {r.coded_both} of the {r.coded_hand} hand-coded units (recall "
+                 f"{_stat(r.recall)}" + (f", precision {_stat(r.precision)})" if r.precision
+                                           else ")"))
+        parts.append(f"“{r.lexicon.replace('+', ' + ')}” {made} and {found}")
+    if not parts:
+        return ""
+    units = pooled["n_units"].iloc[0]
+    return (f" Pooled over the held-out sites ({units} sentence × category units), "
+            + "; ".join(parts) + ".")
 
 
 def _autocode_rows(c: _Ctx, frame: pd.DataFrame):
@@ -932,10 +966,11 @@ EXTRA_TABLES = {
         "seed terms come from a codebook that quotes every site. Precision is the share of "
         "suggested sentences the hand coding also codes, recall the share of hand-coded "
         "sentences the suggestions find; rounded to two decimals.",
-        _autocode_rows),
+        _autocode_summary, _autocode_rows),
 }
 """Optional tables other stages write into OUT/tables, shown in the appendix when present:
-title, lead-in and a renderer returning (columns, header, rows)."""
+title, lead-in, a function giving the sentences that summarise the table (appended to the
+lead-in) and a renderer returning (columns, header, rows)."""
 
 
 def _extra_tables(layout: Layout) -> dict[str, pd.DataFrame]:

@@ -114,3 +114,29 @@ def test_similarity_is_left_empty_above_the_site_limit(monkeypatch, segments):
     monkeypatch.setattr(comparison, "SIMILARITY_MAX_SITES", 1)
     matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
     assert comparison.site_similarity(matrix).empty
+
+
+def test_the_similarity_figure_leaves_out_a_site_reporting_no_code_and_names_it(segments):
+    from analysis import figures
+
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b", "c"])  # c: no segment
+    names = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
+    fig = figures.similarity_figure(comparison.site_similarity(matrix), names=names)
+    heatmap = next(ax for ax in fig.axes if ax.get_yticklabels())
+    assert sorted(t.get_text() for t in heatmap.get_yticklabels()) == ["Alpha", "Beta"]
+    assert [t.get_text() for t in fig.texts if "Left out" in t.get_text()] == [
+        "Left out, reporting no code: Gamma."]
+    figures.plt.close(fig)
+
+
+@pytest.mark.parametrize("sites", [["a", "c"], ["a"]])
+def test_the_similarity_figure_says_in_words_when_fewer_than_two_sites_report_codes(
+        segments, sites):
+    from analysis import figures
+
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, sites)
+    fig = figures.similarity_figure(comparison.site_similarity(matrix))
+    words = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "fewer than two sites report codes, nothing to compare" in words
+    assert ("Left out, reporting no code: c." in words) == ("c" in sites)
+    figures.plt.close(fig)

@@ -94,16 +94,32 @@ def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
 
 
 def similarity_figure(similarity: pd.DataFrame, names: dict[str, str] | None = None) -> plt.Figure:
-    """Clustered heatmap of Jaccard similarity between sites (average linkage)."""
+    """Clustered heatmap of Jaccard similarity between sites (average linkage).
+
+    A site that reports no code (no accepted coding yet) has no similarity to any site
+    (0 of 0 codes): it is left out and named under the figure. With fewer than two sites
+    left there is nothing to cluster, and the figure says so in words."""
+    title = "Similarity of the sites (Jaccard index over the codes they report)"
     wide = similarity.pivot(index="site_a", columns="site_b", values="jaccard").astype(float)
+    undefined = [site for site in wide.index if np.isnan(wide.at[site, site])]
+    wide = wide.drop(index=undefined, columns=undefined)
     wide = wide.rename(index=names or {}, columns=names or {})
+    left_out = ("Left out, reporting no code: "
+                + ", ".join((names or {}).get(s, s) for s in undefined) + ".") if undefined else ""
+    if len(wide) < 2:
+        fig, ax = plt.subplots(figsize=(5, 1.2))
+        ax.axis("off")
+        ax.text(0, 0.5, f"{title}: fewer than two sites report codes, nothing to compare. "
+                f"{left_out}", wrap=True, va="center", fontsize=9)
+        return fig
     grid = sns.clustermap(wide, method="average", cmap="Blues", vmin=0, vmax=1, annot=True,
                           fmt=".2f", figsize=(5, 5), cbar_pos=(0.02, 0.82, 0.03, 0.15),
                           dendrogram_ratio=0.15)
     grid.ax_heatmap.set_xlabel("")
     grid.ax_heatmap.set_ylabel("")
-    grid.figure.suptitle("Similarity of the sites (Jaccard index over the codes they report)",
-                         fontsize=10, y=1.02)
+    grid.figure.suptitle(title, fontsize=10, y=1.02)
+    if left_out:
+        grid.figure.text(0.5, -0.02, left_out, ha="center", va="top", fontsize=8)
     return grid.figure
 
 

@@ -7,9 +7,9 @@ the committed notebooks, and the tests) run in a subprocess with this interprete
 copy's ``src`` first on ``PYTHONPATH``, so the copy's code and data are the ones used; the
 others (new-site, the intermediate to-do lists, the glosses, the report) run in this
 process on the copy's folders (``--data``, ``--out``): the same code on the same files,
-without an interpreter start and the imports each. Each step is what a researcher does, scripted: new-site on a PDF,
-checking that the tables, the site's
-notebook and the PDF take the site in before any review (nothing accepted yet),
+without an interpreter start and the imports each. Each step is what a researcher does,
+scripted: new-site on a PDF, checking that the tables, the site's and the cross-site
+notebooks and the PDF take the site in before any review (nothing accepted yet),
 accepting the suggestions (here all of them), filling the metadata from the study,
 writing the memo, appraisal and glosses, reviewing the CERQual findings that
 site-status lists, refreshing the notebooks, then ``make report``'s command and the
@@ -33,10 +33,11 @@ import pytest
 import pandas as pd
 
 from analysis import cli, report
-from analysis.notebooks import execute
+from analysis.notebooks import Kernel, execute
 from analysis.paths import ROOT, Layout
 from analysis.report import build_report
 from analysis.sources import load_corpus
+from analysis.views import site_names
 
 typst = pytest.importorskip("typst")
 pytest.importorskip("papermill")
@@ -185,8 +186,8 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     kinds = {item["kind"] for item in kit.status()}
     assert {"metadata", "suggestions", "appraisal", "memo"} <= kinds
 
-    # 1b. before any review (nothing accepted), the tables, the site's notebook and the PDF
-    # already take the site in, with no finding and no code change
+    # 1b. before any review (nothing accepted), the tables, the site's and the cross-site
+    # notebooks and the PDF already take the site in, with no finding and no code change
     layout = Layout(kit.root / "data", kit.root / "reports")
     known = set(load_corpus(layout).sites["site"]) - {slug}
     words = pdf_words(build_report(layout))  # which writes the tables first
@@ -198,10 +199,18 @@ def test_a_new_study_goes_from_its_pdf_to_report_notebooks_and_green_tests(tmp_p
     assert NAME in set(studies["name"])
     evaluation = pd.read_csv(layout.table("autocode_eval"), keep_default_na=False)
     assert slug not in set(evaluation["held_out_site"])  # no hand coding to compare with
-    notebook = layout.notebooks_dir / f"{slug}.ipynb"
-    execute(kit.root / "notebooks" / "site_case.ipynb", notebook,
-            {"site": slug, "data_dir": str(layout.data), "out_dir": str(layout.out)})
+    notebook, cross = layout.notebooks_dir / f"{slug}.ipynb", layout.notebooks_dir / "cross.ipynb"
+    folders = {"data_dir": str(layout.data), "out_dir": str(layout.out)}
+    kernel = Kernel()  # one kernel for both notebooks, each run as in a kernel of its own
+    try:
+        execute(kit.root / "notebooks" / "site_case.ipynb", notebook, {"site": slug, **folders},
+                kernel=kernel)
+        execute(kit.root / "notebooks" / "cross_site.ipynb", cross, folders, kernel=kernel)
+    finally:
+        kernel.close()
     assert NAME in notebook.read_text(encoding="utf-8")
+    shown = site_names(pd.read_csv(layout.sites_csv, dtype=str, keep_default_na=False))[slug]
+    assert shown in cross.read_text(encoding="utf-8")  # the site, with no finding yet
 
     # 2. fill what the text says
     kit.edit_row("data/sites.csv", "site", slug, parent="Kota Gamma", province="Provinsi Contoh",

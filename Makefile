@@ -6,7 +6,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # The stamp's name changes when the way .venv is built does, so an older .venv is rebuilt.
-STAMP  := $(VENV)/.installed-v2
+# It holds the folder .venv was made in: .venv belongs to that checkout (its editable
+# install points at that checkout's src/, its scripts at that .venv's python), so a copied
+# checkout (cp -r) would run the original's code on the original's data and reports.
+# There, .venv is made again for the copy.
+STAMP  := $(VENV)/.installed-v3
+ifneq ($(wildcard $(STAMP)),)
+ifneq ($(shell cat $(STAMP)),$(CURDIR))
+.PHONY: $(STAMP)
+$(info $(VENV) was made for $(shell cat $(STAMP)), not for this folder: making it again here)
+endif
+endif
 KIT    := $(BIN)/python -m analysis
 LOCK   := requirements.lock
 # uv (from PyPI, pinned) lives in its own environment, outside .venv: it installs the
@@ -78,7 +88,7 @@ $(STAMP): $(LOCK) pyproject.toml
 			--require-hashes --no-deps -r $(LOCK) || exit 1; \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@touch $(STAMP)
+	@echo "$(CURDIR)" > $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment
 

@@ -68,3 +68,24 @@ def test_the_clone_validates(crlf_clone, capsys):
                                "--out", crlf_clone / "reports")
     assert status == 0, out + err
     assert "files valid" in out
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("made_here", [True, False])
+def test_a_venv_made_for_another_folder_is_made_again_for_this_one(tmp_path, made_here):
+    """A copied checkout (cp -r, .venv included) does not run the original's code and data."""
+    import re
+
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy2(ROOT / name, tmp_path / name)  # older than the stamp, as in a checkout
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    stamp = tmp_path / ".venv" / re.search(r"^STAMP\s*:=\s*\$\(VENV\)/(\S+)", makefile,
+                                           re.M).group(1)
+    stamp.parent.mkdir()
+    stamp.write_text(f"{tmp_path.resolve() if made_here else '/elsewhere/kit'}\n")
+    done = subprocess.run(["make", "-n", "validate"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert ("rm -rf .venv" in done.stdout) != made_here, done.stdout
+    said = ".venv was made for /elsewhere/kit, not for this folder: making it again here"
+    assert (said in done.stdout) != made_here, done.stdout

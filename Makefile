@@ -44,7 +44,8 @@ help:  ## list the targets
 	@echo "  make validate   check every input file, one verdict per file"
 	@echo "  make tables     tidy tables + data dictionary in reports/tables/ (no Jupyter)"
 	@echo "  make notebooks  execute every site notebook and the cross-site notebook"
-	@echo "                  into reports/notebooks/ (papermill; one kernel per core, reused)"
+	@echo "                  into reports/notebooks/ (papermill; one kernel per core, reused;"
+	@echo "                  SITE=\"manoi mesuji\" for some sites only)"
 	@echo "  make refresh-notebooks  re-execute the committed notebooks in notebooks/"
 	@echo "                  after a deliberate data change (nbval compares against them)"
 	@echo "  make exchange   REFI-QDA project + codebook for NVivo, ATLAS.ti, MAXQDA,"
@@ -53,7 +54,7 @@ help:  ## list the targets
 	@echo "                  data/second_coding/ with the kit's coding"
 	@echo "  make new-site SITE=slug TEXT=study.pdf NAME=... LEVEL=... UNIT=..."
 	@echo "                  add a site from a PDF, .docx or text: raw text, metadata rows,"
-	@echo "                  suggested coding; then: python -m analysis site-status SLUG"
+	@echo "                  suggested coding; then: .venv/bin/python -m analysis site-status SLUG"
 	@echo "  make changes SINCE=REV  what a recoding changed since git revision REV"
 	@echo "                  -> reports/changes/changes.md, changes.csv"
 	@echo "  make bench      speed figures against the kernel floor -> reports/benchmarks.md"
@@ -107,8 +108,8 @@ validate: $(STAMP)
 tables: $(STAMP)
 	$(KIT) tables
 
-notebooks: $(STAMP)
-	$(KIT) notebooks
+notebooks: $(STAMP)  ## SITE="a b" runs those sites' notebooks only
+	$(KIT) notebooks $(foreach site,$(SITE),--site $(site))
 
 report: $(STAMP)
 	$(KIT) report

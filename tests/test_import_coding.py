@@ -465,7 +465,7 @@ def test_a_user_name_two_users_share_is_refused_not_merged():
 def test_an_existing_sheet_is_replaced_only_with_replace(tiny, tmp_path):
     archive = foreign_qdpx(tmp_path / "x.qdpx", TEXTS, [("alpha", "Tugas", "timeliness", "ana")])
     before = tiny.coding_csv("alpha").read_bytes()
-    with pytest.raises(InputError, match=r"alpha.csv already exist; nothing written \(give "
+    with pytest.raises(InputError, match=r"alpha.csv already exists; nothing written \(give "
                                          "--replace"):
         import_coding(tiny, archive)
     assert tiny.coding_csv("alpha").read_bytes() == before

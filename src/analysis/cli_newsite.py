@@ -51,7 +51,7 @@ def _new_site(p):
             print(f"suggestions: none, because {result.why_none}")
         print(f"next: fill the empty fields of {layout.sites_csv.name} and "
               f"{layout.sources_csv.name}, review {layout.coding_csv(args.slug)} "
-              f"(docs/new_site.md), then: python -m analysis site-status {args.slug}")
+              f"(docs/new_site.md), then: .venv/bin/python -m analysis site-status {args.slug}")
         return 0
 
     p.set_defaults(run=run)

@@ -516,8 +516,9 @@ def _import_coding(layout, archive, code_map, site_map, user, second, replace, s
     targets = {site: target_dir / f"{site}.csv" for site in sheets}
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not replace:
-        raise InputError(archive, f"{', '.join(existing)} already exist; nothing written "
-                         "(give --replace to replace them)")
+        one = len(existing) == 1
+        raise InputError(archive, f"{', '.join(existing)} already exist{'s' if one else ''}; "
+                         f"nothing written (give --replace to replace {'it' if one else 'them'})")
     files = {targets[site]: csv_text(sheet).encode("utf-8") for site, sheet in sheets.items()}
     validate_sheets(files, corpus, layout)
     review = sum(int((s.get("status", pd.Series(dtype=str)) == "suggested").sum())

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from analysis import report
-from analysis.errors import InputError
+from analysis.errors import InputError, InputWarning
 from analysis.paths import ROOT, Layout
 from analysis.report import (compile_pdf, load_corpus_meta, load_glosses, needed_glosses,
                              typst_string)
@@ -688,7 +688,8 @@ def test_a_field_filled_in_from_a_public_record_names_that_record_in_the_referen
 def test_a_site_without_accepted_coding_is_named_in_the_limitations(tmp_path):
     layout = build_corpus(tmp_path)
     add_case(layout, "gamma", EXTRA_TEXTS["gamma"], [])  # a header-only coding sheet
-    done = build(Layout(layout.data, tmp_path / "out"))
+    with pytest.warns(InputWarning, match="site 'gamma' has no accepted coded segment"):
+        done = build(Layout(layout.data, tmp_path / "out"))
     assert ("No accepted coding yet for Gamma. Its study shows every code as not reported"
             in done.flat)
     coded = build(Layout(build_corpus(tmp_path / "coded").data, tmp_path / "coded-out"))

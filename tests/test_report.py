@@ -569,6 +569,22 @@ def test_missing_glosses_are_marked_in_the_pdf_and_listed_for_the_gloss_writer(s
     assert f"report: {len(NOT_GLOSSED)} quotes lack an English gloss" in synthetic.stderr
 
 
+def test_the_glosses_command_says_how_many_quotes_lack_one_even_none(synthetic, capsys):
+    data = str(synthetic.layout.data)
+    assert report.main(["glosses", "--data", data]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 + len(NOT_GLOSSED)
+    assert err == f"{len(NOT_GLOSSED)} shown quotes lack an English gloss\n"
+
+
+@pytest.mark.kit_data
+def test_the_glosses_command_on_the_kits_data_says_every_shown_quote_has_one(capsys):
+    assert report.main(["glosses"]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("segment_id,site,code,quote\n",
+                          "every shown quote has an English gloss\n")
+
+
 def test_cited_secondary_segments_are_left_out_of_the_counts(synthetic):
     matrix = table(synthetic, "site_code_matrix").set_index(["site", "code"])
     assert matrix.loc[("delta", "openness"), "state"] == "not_reported"

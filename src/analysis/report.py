@@ -1074,7 +1074,7 @@ def build_report(layout: Layout) -> Path:
                if sid not in glosses]
     if missing:
         _progress(f"{_plural(len(missing), 'quote lacks', 'quotes lack')} an English gloss "
-                  "(python -m analysis.report glosses)")
+                  "(.venv/bin/python -m analysis.report glosses)")
     _progress(f"wrote {path}")
     return path
 
@@ -1093,6 +1093,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+    print(f"{_plural(len(table), 'shown quote lacks', 'shown quotes lack')} an English gloss"
+          if len(table) else "every shown quote has an English gloss", file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,68 @@ def test_an_optional_input_that_is_a_broken_symlink_is_not_skipped(full, name):
     assert name in str(err) and "broken symbolic link" in str(err)
 
 
+@pytest.mark.parametrize("name", ["cerqual.csv", "glosses.csv", "coding/alpha.csv",
+                                  "lexicon.csv", "corpus.csv"])
+def test_an_input_that_is_a_looping_link_gets_a_verdict_and_validate_goes_on(full, name,
+                                                                            capsys):
+    path = full.data / name
+    path.unlink()
+    path.symlink_to(path.name)  # itself
+    status, out, err = cli(capsys, "validate", "--data", full.data)
+    assert status == 1 and "Traceback" not in err and err == "", err
+    verdict = verdicts(full)[name]
+    assert verdict.startswith("FAIL") and "symbolic links" in verdict, verdict
+    assert "of" in out.splitlines()[-1] and "files valid" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("name, command", [("cerqual.csv", "tables"),
+                                           ("glosses.csv", "report")])
+def test_a_cerqual_or_gloss_file_that_is_a_broken_link_is_refused_not_read_as_none(
+        full, name, command, capsys):
+    path = full.data / name
+    path.unlink()
+    path.symlink_to(full.data / "gone.csv")
+    assert verdicts(full)[name].startswith("FAIL")
+    status, _, err = cli(capsys, command, "--data", full.data, "--out", full.out)
+    assert status == 1
+    line = one_error_line(err)
+    assert name in line and "broken symbolic link" in line
+    assert not full.out.exists() or not any(full.out.iterdir())  # no table, no cache entry
+
+
+@pytest.mark.parametrize("folder", ["coding", "second_coding", "appraisal"])
+@pytest.mark.parametrize("instead", ["a file", "a broken link"])
+def test_a_folder_of_sheets_that_is_not_a_folder_is_refused_not_read_as_empty(
+        full, folder, instead, capsys):
+    path = full.data / folder
+    shutil.rmtree(path)
+    if instead == "a file":
+        path.write_text("x\n", encoding="utf-8")
+    else:
+        path.symlink_to(full.data / "gone")
+    verdict = verdicts(full)[folder]
+    assert verdict.startswith("FAIL") and ("not a folder" if instead == "a file"
+                                           else "broken symbolic link") in verdict, verdict
+    status, _, err = cli(capsys, "tables", "--data", full.data, "--out", full.out)
+    assert status == 1 and folder in one_error_line(err)
+    assert not full.tables_dir.exists()
+
+
+def test_a_folder_of_sheets_the_user_may_not_list_is_refused_naming_it(full, monkeypatch):
+    real = Path.iterdir
+
+    def iterdir(self):
+        if self == full.appraisal_dir:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    verdict = verdicts(full)["appraisal"]
+    assert verdict.startswith("FAIL") and "permission denied" in verdict, verdict
+    err = error_of(full)
+    assert Path(err.file) == full.appraisal_dir
+
+
 @pytest.mark.parametrize("name", ["codebook.csv", "raw/beta.txt", "coding/beta.csv"])
 def test_a_file_the_user_may_not_read_is_one_error_naming_it(tiny, monkeypatch, name):
     target = (tiny.data / name).resolve()
@@ -343,8 +406,7 @@ def commands_accept(layout: Layout) -> bool:
     from analysis import report, synthesis
     try:
         corpus = load_corpus(layout)
-        if layout.cerqual_csv.exists():
-            synthesis.load_cerqual(layout.cerqual_csv, corpus.codebook)
+        synthesis.load_findings(corpus)
         report.load_corpus_meta(layout)
         report.load_glosses(layout, report._known_segment_ids(corpus))
     except InputError:
@@ -578,3 +640,34 @@ def test_the_data_dictionary_warns_about_cells_a_spreadsheet_takes_for_formulas(
     readme = (tiny.tables_dir / "README.md").read_text(encoding="utf-8")
     assert status == 0
     assert all(f"`{c}`" in readme for c in "=+-@") and "formula" in readme
+
+
+def test_a_judged_site_that_sites_csv_lacks_is_refused_at_its_line(full, capsys):
+    rows = full.cerqual_csv.read_text(encoding="utf-8").splitlines()
+    full.cerqual_csv.write_text(f"{rows[0]},judged_sites\n{rows[1]},alpha;atlantis\n",
+                                encoding="utf-8")
+    verdict = verdicts(full)["cerqual.csv"]
+    assert verdict.startswith("FAIL") and "unknown site 'atlantis'" in verdict, verdict
+    status, _, err = cli(capsys, "tables", "--data", full.data, "--out", full.out)
+    line = one_error_line(err)
+    assert status == 1 and "cerqual.csv:2" in line and "judged_sites" in line, line
+
+
+@pytest.mark.parametrize("name, column, old", [
+    ("glosses.csv", "gloss_en", "The leader is open"), ("sites.csv", "name", "Office alpha"),
+    ("cerqual.csv", "explanation", "two studies")])
+def test_a_required_cell_of_only_white_space_is_an_empty_value(full, name, column, old):
+    edit(full.data / name, old, "   ")
+    verdict = verdicts(full)[name]
+    assert verdict.startswith("FAIL") and "only white space" in verdict, verdict
+    assert f"column '{column}'" in verdict, verdict
+
+
+def test_a_dollar_sign_in_a_code_label_prints_as_itself_in_the_figures(full, capsys):
+    edit(full.codebook_csv, ",dimension,openness,", ",dimension,open$x^$ness,")
+    from analysis import figures, views
+    an = views.open_corpus(str(full.data), str(full.out))
+    figure = figures.framework_figure(an.matrix, "dimension", names=an.names, labels=an.labels)
+    svg = figures.save_svg(figure, full.out / "f.svg").read_text(encoding="utf-8")
+    assert an.labels["openness"] == "open$x^$ness"
+    assert "open$x^$ness" in svg.replace("&#36;", "$"), "the label, not mathtext"

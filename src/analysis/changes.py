@@ -113,8 +113,7 @@ def synthesis_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
     left out), each as written."""
     sites = corpus.site_ids
     segs = segment_table(corpus)
-    findings = (synthesis.load_cerqual(corpus.layout.cerqual_csv, corpus.codebook)
-                if corpus.layout.cerqual_csv.exists() else None)
+    findings = synthesis.load_findings(corpus)
     cerqual = (synthesis.cerqual_summary(findings, segs, sites) if findings is not None
                else pd.DataFrame(columns=["finding_id", *CERQUAL_FIELDS]))
     tables = {

@@ -115,7 +115,7 @@ def _relative(path: str) -> str:
     """A path relative to the working directory when it lies below it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # elsewhere, or a link that loops
         return path
 
 
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ValueError as exc:  # InputError (file, line, column) or a stage's plain ValueError
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:  # an input or output the system refuses: name the path
         print(f"error: {os_error(exc)}", file=sys.stderr)

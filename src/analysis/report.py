@@ -22,6 +22,7 @@ report shows that still lack an English gloss in ``data/glosses.csv``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -158,7 +159,9 @@ def load_corpus_meta(layout: Layout) -> dict[str, str]:
         if not meta.get(key):
             raise InputError(path, f"no '{key}' row with a value (expected key,value rows "
                              "including title and date)", column="key")
-    try:
+    try:  # fromisoformat alone also takes 20261123 and 2026-W48-1
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"], re.ASCII):
+            raise ValueError(meta["date"])
         dt.date.fromisoformat(meta["date"])
     except ValueError:
         raise InputError(path, f"'{meta['date']}' is not a date (expected YYYY-MM-DD)",
@@ -173,7 +176,7 @@ def load_glosses(layout: Layout, known_ids: set[str]) -> dict[str, str]:
     an error: it would otherwise be silently unused.
     """
     path = layout.glosses_csv
-    if not path.exists():
+    if not present(path):
         return {}
     table = read_table(path, GLOSSES)
     for row in records(table):

@@ -156,12 +156,12 @@ def _has_column(path: Path, column: str) -> bool:
 
 def cerqual_items(layout: Layout, corpus, site: str, name: str) -> list[dict[str, str]]:
     path = layout.cerqual_csv
-    if not path.exists():
-        return []
     from analysis.coding import segments as segment_table
-    from analysis.synthesis import cerqual_summary, load_cerqual, site_set
+    from analysis.synthesis import cerqual_summary, load_findings, site_set
 
-    findings = load_cerqual(path, corpus.codebook)
+    findings = load_findings(corpus)
+    if findings is None:
+        return []
     summary = cerqual_summary(findings, segment_table(corpus), corpus.site_ids)
     contributing = {r.finding_id: site_set(r.contributing_sites)
                     for r in summary.itertuples()}

@@ -17,8 +17,10 @@ it is refused.
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import hashlib
 import re
+import stat
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, InputWarning
-from analysis.io import read_input_bytes, refuse_nul
+from analysis.io import read_input_bytes, read_problem, refuse_nul
 from analysis.paths import Layout
 from analysis.schema import SLUG, Column, Schema, read_table, records
 
@@ -608,12 +610,32 @@ class Checks:
 
 
 def present(path: Path) -> bool:
-    """The file exists, or is a symbolic link (a broken one is then reported, not skipped)."""
-    return path.exists() or path.is_symlink()
+    """The file exists, or is a symbolic link (a broken one is then reported, not skipped),
+    or is there but cannot be looked at (no permission on its folder: reading it says so)."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return True
 
 
-def _csv_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+def _csv_files(folder: Path, step) -> list[Path]:
+    """The ``*.csv`` files of an optional folder (none when it is absent). A folder that is
+    there but cannot be listed (a file, a broken or looping link, no permission) gets a
+    verdict of its own through ``step``: an error, not "no files"."""
+    if not present(folder):
+        return []
+    try:
+        if not stat.S_ISDIR(folder.stat().st_mode):
+            raise NotADirectoryError(20, "Not a directory", str(folder))
+        return sorted(p for p in folder.iterdir() if fnmatch.fnmatchcase(p.name, "*.csv"))
+    except OSError as exc:
+        reason = ("not a folder (expected a folder of CSV files)"
+                  if isinstance(exc, NotADirectoryError) else read_problem(folder, exc))
+
+        def refuse():
+            raise InputError(folder, reason)
+        step(folder, refuse)
+        return []
 
 
 def _unknown_site(layout: Layout, path: Path):
@@ -728,20 +750,20 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True,
     seen: dict[str, tuple[str, int]] = {}
     required = {layout.coding_csv(s) for s in known_sites} if require_sheets else set()
     sheets = per_site(
-        set(_csv_files(layout.coding_dir)) | required,
+        set(_csv_files(layout.coding_dir, step)) | required,
         lambda p, s: load_sheet(p, s, seen),
         lambda p, s, t: _sheet_verdict(checks, p, s, t, main=accepted_only))
     coding = pd.concat(sheets, ignore_index=True) if sheets else _empty_coding()
     if accepted_only:
         coding = coding[coding["status"].isin(["", "accepted"])].reset_index(drop=True)
 
-    second = per_site(_csv_files(layout.second_coding_dir), lambda p, s: load_sheet(p, s, None),
+    second = per_site(_csv_files(layout.second_coding_dir, step), lambda p, s: load_sheet(p, s, None),
                       lambda p, s, t: _sheet_verdict(checks, p, s, t, main=False))
 
     corpus = Corpus(layout, sites, sources, texts, codebook, coding, sections,
                     second_coding=pd.concat(second, ignore_index=True) if second else None,
                     lexicon=lexicon)
-    appraisals = _csv_files(layout.appraisal_dir)
+    appraisals = _csv_files(layout.appraisal_dir, step)
     if present(layout.casp_questions_csv) or appraisals:
         corpus.casp_questions = step(
             layout.casp_questions_csv, lambda: _casp_questions(layout),

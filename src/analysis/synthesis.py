@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.coding import primary
 from analysis.errors import InputError
 from analysis.schema import SLUG, Column, Schema, read_table, records
+from analysis.sources import present
 
 CONFIDENCE = ("high", "moderate", "low", "very_low")
 CONCERN = ("no_or_very_minor", "minor", "moderate", "serious")
@@ -62,16 +63,30 @@ def appraisal_table(appraisal: pd.DataFrame | None, questions: pd.DataFrame | No
     return table[cols].sort_values(["site", "question_no"]).reset_index(drop=True)
 
 
-def load_cerqual(path, codebook: pd.DataFrame) -> pd.DataFrame:
-    """The hand-made CERQual judgments, one row per cross-site finding."""
+def load_cerqual(path, codebook: pd.DataFrame, sites: list[str] | None = None) -> pd.DataFrame:
+    """The hand-made CERQual judgments, one row per cross-site finding. Every code must be
+    canonical and, given the corpus's ``sites``, every site of ``judged_sites`` one of them
+    (a slug mistyped or of a site since removed is an error, not a site of the judgment)."""
     table = read_table(path, CERQUAL)
     canonical = set(codebook.loc[codebook["parent"] == "", "code"])
+    known = set(sites) if sites is not None else None
     for row in records(table):
         for code in row.codes.split(";"):
             if code not in canonical:
                 raise InputError(path, f"'{code}' is not a canonical code", line=row._line,
                                  column="codes")
+        for site in sorted(site_set(row.judged_sites) - known) if known is not None else ():
+            raise InputError(path, f"unknown site '{site}' (not a site of sites.csv: "
+                             f"{', '.join(sorted(known))})", line=row._line,
+                             column="judged_sites")
     return table
+
+
+def load_findings(corpus) -> pd.DataFrame | None:
+    """:func:`load_cerqual` of the corpus's ``cerqual.csv``; None when there is no such file
+    (a broken link or an unreadable file is an error, not "no judgments")."""
+    path = corpus.layout.cerqual_csv
+    return load_cerqual(path, corpus.codebook, corpus.site_ids) if present(path) else None
 
 
 def cerqual_summary(findings: pd.DataFrame, segments: pd.DataFrame,

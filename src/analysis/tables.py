@@ -173,13 +173,13 @@ def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
     """Every output table, keyed by name (the order of :data:`DICTIONARY`)."""
     # the suggestions' evaluation first: when it is computed, its sentence units and term
     # counts are freed before the other tables are held (the peak memory of a large corpus)
+    # (after the last input it reads, cerqual.csv: a refused input stores nothing)
+    findings = synthesis.load_findings(corpus)
     evaluation = autocode_evaluation(corpus)
     sites = corpus.site_ids
     segs = segment_table(corpus)
     matrix = comparison.site_code_matrix(segs, corpus.codebook, sites)
     paragraphs = coverage.paragraph_table(corpus)
-    findings = (synthesis.load_cerqual(corpus.layout.cerqual_csv, corpus.codebook)
-                if corpus.layout.cerqual_csv.exists() else None)
     tables = {
         "segments": segs,
         "site_code_matrix": matrix,

@@ -176,7 +176,9 @@ def test_a_slug_whose_files_exist_is_refused(corpus_dir):
     (None, "file not found"),
     (b"", "the text is empty"),
     (b" \n\n\t\n", "the text is empty"),
-    ("Kepala kantor terbuka.\nCaf\u00e9".encode("latin-1"), "not valid UTF-8 at byte 26"),
+    ("Kepala kantor terbuka.\nCaf\u00e9".encode("latin-1"),
+     "not valid UTF-8 at byte 26 .*iconv -f latin1 -t utf-8"),
+    ("Kepala kantor terbuka.".encode("utf-16"), "not valid UTF-8 .*iconv -f utf-16 -t utf-8"),
 ])
 def test_a_missing_empty_or_non_utf8_text_is_refused(corpus_dir, tmp_path, content, message):
     layout, _ = corpus_dir

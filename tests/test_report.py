@@ -644,9 +644,11 @@ def test_a_gloss_file_with_an_empty_gloss_is_an_error(tiny):
     assert (info.value.line, info.value.column) == (2, "gloss_en")
 
 
-def test_the_data_date_must_be_a_date(tiny):
-    write(tiny.data / "corpus.csv", ["key", "value"], [["title", "T"], ["date", "23/11/2026"]])
-    with pytest.raises(InputError) as info:
+@pytest.mark.parametrize("date", ["23/11/2026", "20261123", "2026-W48-1", "2026-02-30",
+                                  "２０２６-11-23"])
+def test_the_data_date_must_be_a_date_written_yyyy_mm_dd(tiny, date):
+    write(tiny.data / "corpus.csv", ["key", "value"], [["title", "T"], ["date", date]])
+    with pytest.raises(InputError, match=r"is not a date \(expected YYYY-MM-DD\)") as info:
         load_corpus_meta(tiny)
     assert (info.value.line, info.value.column) == (3, "value")
 

@@ -34,8 +34,10 @@ CATEGORY_TITLES = {"dimension": "Interpersonal communication dimensions",
 
 STATE_SCALE = [NOT_REPORTED, "practiced", "improved", "mixed", "lacking", "problem", "reported"]
 
+# Labels are data (site names, code labels): "$" prints as a dollar sign, never as the
+# start of mathtext that a name could make unparseable.
 plt.rcParams.update({"svg.hashsalt": "analysis-kit", "svg.fonttype": "path",
-                     "font.family": "DejaVu Sans", "font.size": 9})
+                     "font.family": "DejaVu Sans", "font.size": 9, "text.parse_math": False})
 
 
 def save_svg(fig: plt.Figure, path: str | Path) -> Path:

@@ -37,6 +37,7 @@ A PDF without a text layer (a scan) is refused: OCR it first.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -231,8 +232,10 @@ def read_plain_text(path: Path, data: bytes | None = None) -> Extraction:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        source = ("utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+                  else "latin1")  # the commonest other encodings; the user knows theirs
         raise InputError(path, f"not valid UTF-8 at byte {exc.start} (convert the text to "
-                         "UTF-8 first, e.g. iconv -f latin1 -t utf-8)",
+                         f"UTF-8 first, e.g. iconv -f {source} -t utf-8)",
                          line=data[: exc.start].count(b"\n") + 1) from None
     return Extraction(text)
 

@@ -203,10 +203,11 @@ def _all_valid(path: Path, col: Column, distinct: set[str]) -> bool:
 
 
 def _check_value(path: Path, line: int, col: Column, value: str) -> None:
-    if value == "":
+    if value == "" or (col.required and not value.strip()):
         if col.required:
-            raise InputError(path, "empty value (expected "
-                             f"{col.hint or _expected(col)})", line=line, column=col.name)
+            raise InputError(path, f"{'empty value' if value == '' else 'only white space'} "
+                             f"(expected {col.hint or _expected(col)})", line=line,
+                             column=col.name)
         return
     if col.kind == "int":
         if not re.fullmatch(r"[0-9]+", value):

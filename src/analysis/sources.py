@@ -630,7 +630,9 @@ def _csv_files(folder: Path, step) -> list[Path]:
         return sorted(p for p in folder.iterdir() if fnmatch.fnmatchcase(p.name, "*.csv"))
     except OSError as exc:
         reason = ("not a folder (expected a folder of CSV files)"
-                  if isinstance(exc, NotADirectoryError) else read_problem(folder, exc))
+                  if isinstance(exc, NotADirectoryError) else
+                  "permission denied (the folder cannot be listed: check its permissions)"
+                  if isinstance(exc, PermissionError) else read_problem(folder, exc))
 
         def refuse():
             raise InputError(folder, reason)

@@ -140,3 +140,29 @@ def test_the_similarity_figure_says_in_words_when_fewer_than_two_sites_report_co
     assert "fewer than two sites report codes, nothing to compare" in words
     assert ("Left out, reporting no code: c." in words) == ("c" in sites)
     figures.plt.close(fig)
+
+
+def test_the_site_profile_draws_negative_segments_left_and_whole_numbers_only(segments):
+    from analysis import figures
+
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    fig = figures.site_profile_figure(matrix, "a", name="Alpha")
+    ax = fig.axes[0]
+    part = matrix[(matrix["site"] == "a") & (matrix["state"] != comparison.NOT_REPORTED)]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == [*part["n_positive"], *(-part["n_negative"])]
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+    figures.plt.close(fig)
+
+
+def test_the_prevalence_figure_lists_categories_in_the_framework_order(segments):
+    from analysis import figures
+
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "b"])
+    fig = figures.prevalence_figure(comparison.code_prevalence(segments, matrix))
+    rows = [t.get_text().split(":")[0].lower() for t in fig.axes[0].get_yticklabels()]
+    order = ["dimension", "practice", "barrier", "outcome"]
+    assert [order.index(r) for r in rows] == sorted(order.index(r) for r in rows), rows
+    figures.plt.close(fig)

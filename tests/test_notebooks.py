@@ -13,6 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.notebooks import SITE_NOTEBOOK, check_parameters, declared_parameters
@@ -233,3 +234,15 @@ def test_an_unknown_site_shows_one_line_in_a_notebook_not_a_traceback():
         an.check_site("atlantis")
     lines = info.value._render_traceback_()  # what IPython (and so papermill) prints
     assert len(lines) == 1 and "unknown site 'atlantis'" in lines[0] and "manoi" in lines[0]
+
+
+def test_a_styled_table_never_wraps_an_id_and_wraps_other_text():
+    import re
+
+    from analysis import views
+
+    html = views.styled(pd.DataFrame({"segment_id": ["musi_banyuasin-018"],
+                                      "quote": ["a long quote"]}), uuid="t").to_html()
+    rules = dict(re.findall(r"#T_t_row0_(col\d) \{([^}]*)\}", html))
+    assert "white-space: nowrap" in rules["col0"] and "normal" not in rules["col0"]
+    assert "white-space: normal" in rules["col1"]

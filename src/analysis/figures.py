@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.comparison import NOT_REPORTED, matrix_wide
+from analysis.sources import CATEGORIES
 from analysis.io import atomic_write_bytes
 
 STATE_COLOURS = {
@@ -27,6 +29,7 @@ STATE_COLOURS = {
     "mixed": "#e6cf8b", "lacking": "#ef8a7a", "problem": "#ef8a7a", "reported": "#f4a582",
 }
 STATE_LABELS = {NOT_REPORTED: "Not reported", "practiced": "Practised"}
+VALENCE_COLOURS = {"positive": "#1b7837", "negative": "#b2182b"}
 
 CATEGORY_TITLES = {"dimension": "Interpersonal communication dimensions",
                    "practice": "Leadership and office practices", "barrier": "Barriers",
@@ -79,19 +82,29 @@ def framework_figure(matrix: pd.DataFrame, category: str, title: str = "",
 
 def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
                         labels: dict[str, str] | None = None) -> plt.Figure:
-    """Horizontal bars: positive and negative segments per reported canonical code of one site."""
+    """Diverging bars, one row per reported canonical code of one site: its positive
+    segments to the right of zero, its negative ones to the left (whole numbers)."""
     part = matrix[(matrix["site"] == site) & (matrix["state"] != NOT_REPORTED)]
-    long = part.melt(id_vars=["category", "code"], value_vars=["n_positive", "n_negative"],
-                     var_name="valence", value_name="segments")
-    long["Valence"] = long["valence"].str.removeprefix("n_").str.capitalize()
-    long["label"] = (long["category"].str.capitalize() + ": "
-                     + long["code"].map(lambda c: (labels or {}).get(c, c.replace("_", " "))))
-    fig, ax = plt.subplots(figsize=(7, 0.25 * max(len(part), 4) + 1))
-    sns.barplot(data=long, y="label", x="segments", hue="Valence",
-                palette={"Positive": "#1b7837", "Negative": "#b2182b"}, ax=ax)
-    ax.set_ylabel("")
-    ax.set_xlabel("Primary segments")
+    rows = [f"{category.capitalize()}: {(labels or {}).get(code, code.replace('_', ' '))}"
+            for category, code in zip(part["category"], part["code"])]
+    positive = part["n_positive"].astype(int).to_numpy()
+    negative = part["n_negative"].astype(int).to_numpy()
+    height = 0.25 * max(len(part), 4) + 1.3
+    fig, ax = plt.subplots(figsize=(7, height))
+    y = np.arange(len(part))
+    ax.barh(y, positive, height=0.7, color=VALENCE_COLOURS["positive"], label="Positive")
+    ax.barh(y, -negative, height=0.7, color=VALENCE_COLOURS["negative"], label="Negative")
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(y, rows)
+    ax.set_ylim(len(part) - 0.5, -0.5)  # first code on top
+    ax.set_xlim(-max(int(negative.max(initial=0)), 1) - 0.5,
+                max(int(positive.max(initial=0)), 1) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{abs(round(value))}"))
+    ax.set_xlabel("Primary segments (negative to the left, positive to the right)")
     ax.set_title(f"What the {name or site} study reports: segments per code", fontsize=10)
+    below_label = -0.5 / (height * (fig.subplotpars.top - fig.subplotpars.bottom))  # 0.5 in
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, below_label), ncol=2, frameon=False)
     return fig
 
 
@@ -128,8 +141,9 @@ def similarity_figure(similarity: pd.DataFrame, names: dict[str, str] | None = N
 def prevalence_figure(prevalence: pd.DataFrame,
                       labels: dict[str, str] | None = None) -> plt.Figure:
     """Share of primary segments per canonical code with its Wilson 95% interval."""
-    part = prevalence[prevalence["n_segments"] > 0].sort_values(
-        ["category", "share_segments"], ascending=[True, False])
+    part = prevalence[prevalence["n_segments"] > 0]
+    part = part.assign(_order=part["category"].map(CATEGORIES.index)).sort_values(
+        ["_order", "share_segments"], ascending=[True, False], kind="stable")
     fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(part) + 1))
     y = np.arange(len(part))
     colours = part["category"].map({"dimension": "#2166ac", "practice": "#1b7837",

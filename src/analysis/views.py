@@ -239,9 +239,13 @@ def styled(table: pd.DataFrame, uuid: str = "table", digits: int = 2) -> Table:
                          if c == c.lower() else c)  # headers as words: "segment id" -> "Segment id"
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     texts = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    ids = [c for c in texts if c.lower() == "id" or c.lower().endswith(" id")]  # never wrapped
     style = (Table(table).hide(axis="index").set_uuid(uuid)
              .format({c: f"{{:.{digits}f}}" for c in floats}, na_rep="")
-             .set_properties(subset=texts, **{"text-align": "left", "white-space": "normal"})
+             .set_properties(subset=texts, **{"text-align": "left"})
+             .set_properties(subset=[c for c in texts if c not in ids],
+                             **{"white-space": "normal"})
+             .set_properties(subset=ids, **{"white-space": "nowrap"})
              .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
     style.digits = digits
     return style
@@ -363,8 +367,8 @@ def prevalence_display(an: Analysis):
     shown = pd.DataFrame({
         "Category": table["category"], "Code": table["code"].map(labels),
         "Segments": table["n_segments"],
-        "Share of segments": table["share_segments"].astype(float),
-        "95% interval": [f"{lo:.2f} to {hi:.2f}" for lo, hi in
+        "Share of segments": [f"{share:.1%}" for share in table["share_segments"].astype(float)],
+        "95% interval": [f"{lo:.1%} to {hi:.1%}" for lo, hi in
                          zip(table["seg_ci_low"].astype(float), table["seg_ci_high"].astype(float))],
         "Sites": table["n_sites"],
         "Sites' 95% interval": [f"{lo:.2f} to {hi:.2f}" for lo, hi in

@@ -84,7 +84,8 @@ CASP_ANSWER_LABELS = {"yes": "Yes", "cant_tell": "Can’t tell", "no": "No"}
 FIXED_REFERENCES = (
     "CASP UK (2018). CASP Qualitative Checklist. Critical Appraisal Skills Programme.",
     "Lewin S, et al. (2018). Applying GRADE-CERQual to qualitative evidence synthesis "
-    "findings. Implementation Science 13(Suppl 1):2.",
+    "findings: introduction to the series. Implementation Science 13(Suppl 1):2. "
+    "doi:10.1186/s13012-017-0688-3.",
     "Wilson EB (1927). Probable inference, the law of succession, and statistical "
     "inference. Journal of the American Statistical Association 22:209–212.",
 )

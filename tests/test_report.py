@@ -303,7 +303,7 @@ def test_every_reported_cell_of_a_framework_table_shows_its_state_and_clearest_q
         built, category):
     matrix = table(built, "site_code_matrix")
     book = pd.read_csv(built.layout.codebook_csv, dtype=str, keep_default_na=False)
-    labels = {r.code: f"{r.label_en} ({r.label_id})" for r in book.itertuples()}
+    labels = {r.code: f"{r.label_en} – {r.label_id}" for r in book.itertuples()}
     best = report.clearest_quotes(report.read_back(built.layout, "segments")).set_index(
         ["site", "canonical_code"])
     site_name = names(built)

@@ -596,7 +596,8 @@ def _framework(body: _Body, c: _Ctx, category: str) -> None:
                 width=_figure_width(len(wide.columns)), label=f"fig-{category}")
     rows = []
     for code in reported:
-        rows.append([f"group(3, {S(f'{c.labels[code]} ({c.label_id[code]})')})"])
+        # an en dash, not parentheses: Indonesian labels often hold parentheses themselves
+        rows.append([f"group(3, {S(f'{c.labels[code]} – {c.label_id[code]}')})"])
         absent = []
         for site in wide.columns:
             if wide.loc[code, site] == "-":

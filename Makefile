@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-v3
 ifneq ($(wildcard $(STAMP)),)
 ifneq ($(shell cat $(STAMP)),$(CURDIR))
 .PHONY: $(STAMP)
-$(info $(VENV) was made for $(shell cat $(STAMP)), not for this folder: making it again here)
+$(info $(VENV) was made for $(shell cat $(STAMP)), not for this folder: the first target that needs it makes it again here)
 endif
 endif
 KIT    := $(BIN)/python -m analysis
@@ -89,7 +89,7 @@ $(STAMP): $(LOCK) pyproject.toml
 			--require-hashes --no-deps -r $(LOCK) || exit 1; \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@echo "$(CURDIR)" > $(STAMP)
+	@printf '%s\n' '$(subst ','\'',$(CURDIR))' > $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment
 

@@ -217,7 +217,7 @@ def test_a_cerqual_or_gloss_file_that_is_a_broken_link_is_refused_not_read_as_no
     assert not full.out.exists() or not any(full.out.iterdir())  # no table, no cache entry
 
 
-@pytest.mark.parametrize("folder", ["coding", "second_coding", "appraisal"])
+@pytest.mark.parametrize("folder", ["coding", "second_coding", "appraisal", "sections"])
 @pytest.mark.parametrize("instead", ["a file", "a broken link"])
 def test_a_folder_of_sheets_that_is_not_a_folder_is_refused_not_read_as_empty(
         full, folder, instead, capsys):
@@ -230,6 +230,10 @@ def test_a_folder_of_sheets_that_is_not_a_folder_is_refused_not_read_as_empty(
     verdict = verdicts(full)[folder]
     assert verdict.startswith("FAIL") and ("not a folder" if instead == "a file"
                                            else "broken symbolic link") in verdict, verdict
+    _, out, _ = cli(capsys, "validate", "--data", full.data)
+    failed = [line.split()[0] for line in out.splitlines() if " FAIL " in line]
+    # the folder itself is named, never a link's target (and coding/'s sheets fail with it)
+    assert failed[0] == str(path) and all(f.startswith(f"{path}/") for f in failed[1:]), failed
     status, _, err = cli(capsys, "tables", "--data", full.data, "--out", full.out)
     assert status == 1 and folder in one_error_line(err)
     assert not full.tables_dir.exists()

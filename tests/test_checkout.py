@@ -87,5 +87,5 @@ def test_a_venv_made_for_another_folder_is_made_again_for_this_one(tmp_path, mad
                           text=True)
     assert done.returncode == 0, done.stderr
     assert ("rm -rf .venv" in done.stdout) != made_here, done.stdout
-    said = ".venv was made for /elsewhere/kit, not for this folder: making it again here"
+    said = ".venv was made for /elsewhere/kit, not for this folder: the first target"
     assert (said in done.stdout) != made_here, done.stdout

@@ -166,3 +166,13 @@ def test_the_prevalence_figure_lists_categories_in_the_framework_order(segments)
     order = ["dimension", "practice", "barrier", "outcome"]
     assert [order.index(r) for r in rows] == sorted(order.index(r) for r in rows), rows
     figures.plt.close(fig)
+
+
+def test_the_site_profile_of_a_site_reporting_nothing_says_so_in_words(segments):
+    from analysis import figures
+
+    matrix = comparison.site_code_matrix(segments, CODEBOOK, ["a", "c"])  # c: no segment
+    fig = figures.site_profile_figure(matrix, "c", name="Gamma")
+    words = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "What the Gamma study reports" in words and "no code yet" in words
+    figures.plt.close(fig)

@@ -401,6 +401,14 @@ def test_the_bibliographic_gaps_are_counted_as_partial_or_total_from_the_studies
     assert (f"{number_word(none)} give" in text and "none of them" in text) == (none > 0), text
 
 
+@pytest.mark.parametrize("given, phrase", [
+    ([2, 0, 0, 0], "of the four texts, one gives only in part and three give none of them"),
+    ([4, 4], ""), ([4, 1], "of the two texts, one gives only in part"),
+    ([0], "which its text gives none of them"), ([3], "which its text gives only in part")])
+def test_the_bibliographic_gaps_read_right_for_one_text_or_many(given, phrase):
+    assert report._gap_phrase(given, 4) == phrase
+
+
 def test_the_limitation_on_coders_counts_the_studies_a_second_coder_coded(built):
     agreement = built.tables.get("coder_agreement", pd.DataFrame(columns=["site"]))
     n_second, n = agreement["site"].nunique(), len(table(built, "studies"))

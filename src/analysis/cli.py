@@ -15,6 +15,7 @@ Commands import their stage lazily so that ``--help`` and ``validate`` start fas
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -113,9 +114,9 @@ def _changes(p: argparse.ArgumentParser):
 
 def _relative(path: str) -> str:
     """A path relative to the working directory when it lies below it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except (ValueError, RuntimeError, OSError):  # elsewhere, or a link that loops
+    try:  # absolute without following links: a link is named, not its target
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except (ValueError, OSError):  # elsewhere
         return path
 
 

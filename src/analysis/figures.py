@@ -85,6 +85,13 @@ def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
     """Diverging bars, one row per reported canonical code of one site: its positive
     segments to the right of zero, its negative ones to the left (whole numbers)."""
     part = matrix[(matrix["site"] == site) & (matrix["state"] != NOT_REPORTED)]
+    title = f"What the {name or site} study reports: segments per code"
+    if part.empty:  # no accepted coding yet: said in words, not an empty chart
+        fig, ax = plt.subplots(figsize=(7, 1.2))
+        ax.axis("off")
+        ax.text(0, 0.5, f"{title}: no code yet (the site has no accepted coded segment).",
+                va="center", fontsize=9)
+        return fig
     rows = [f"{category.capitalize()}: {(labels or {}).get(code, code.replace('_', ' '))}"
             for category, code in zip(part["category"], part["code"])]
     positive = part["n_positive"].astype(int).to_numpy()
@@ -102,7 +109,7 @@ def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{abs(round(value))}"))
     ax.set_xlabel("Primary segments (negative to the left, positive to the right)")
-    ax.set_title(f"What the {name or site} study reports: segments per code", fontsize=10)
+    ax.set_title(title, fontsize=10)
     below_label = -0.5 / (height * (fig.subplotpars.top - fig.subplotpars.bottom))  # 0.5 in
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, below_label), ncol=2, frameon=False)
     return fig

@@ -487,21 +487,32 @@ def _abstract(body: _Body, c: _Ctx) -> None:
         "data dictionary.")
 
 
+def _gap_phrase(given: list[int], n_fields: int) -> str:
+    """How many texts give their bibliographic fields only in part or not at all, from
+    the number of fields each gives: "of the four texts, one gives only in part and three
+    give none of them"; for one text "which its text gives only in part"; "" without gaps."""
+    gaps = [(sum(0 < n < n_fields for n in given), "only in part"), (given.count(0), "none")]
+    gaps = [(n, how + (" of them" if how == "none" else "")) for n, how in gaps if n]
+    if not gaps:
+        return ""
+    if len(given) == 1:
+        return f"which its text gives {gaps[0][1]}"
+    return (f"of the {number_word(len(given))} texts, "
+            + _list_phrase(f"{number_word(n)} {'gives' if n == 1 else 'give'} {how}"
+                           for n, how in gaps))
+
+
 def _studies(body: _Body, c: _Ctx) -> None:
     studies = c.t["studies"]
     biblio = ("title", "authors", "year", "venue")
-    given = [sum(getattr(r, f) != "" for f in biblio) for r in records(studies)]
-    gaps = [(sum(0 < n < len(biblio) for n in given), "gives only in part", "give only in part"),
-            (given.count(0), "gives none of them", "give none of them")]
-    gap_phrase = _list_phrase(f"{number_word(n)} {one if n == 1 else many}"
-                              for n, one, many in gaps if n)
+    gap_phrase = _gap_phrase([sum(getattr(r, f) != "" for f in biblio)
+                              for r in records(studies)], len(biblio))
     body.heading("Studies included")
     body.para(f"The synthesis includes {_count(len(studies), 'case study', 'case studies')}. ",
               Ref("tab-studies"), " describes each as its text gives it, ", Ref("tab-frameworks"),
               " the concepts each study uses, and ", Ref("tab-biblio"), " the bibliographic "
               "details"
-              + (f" (title, authors, year, venue): of the {number_word(len(studies))} texts, "
-                 + gap_phrase if gap_phrase else "")
+              + (f" (title, authors, year, venue): {gap_phrase}" if gap_phrase else "")
               + ". A field a text does not give is left empty in the data and shown as “not "
               "given in the text”, never guessed; one filled in from a public record outside "
               "the text names that record in the references; a field nobody has filled in "

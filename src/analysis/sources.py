@@ -697,6 +697,7 @@ def load_inputs(checks: Checks, *, accepted_only: bool = True,
                        lambda t: f"ok ({len(t)} terms)", needs=[layout.codebook_csv])
     sections: dict[str, pd.DataFrame] = {}
     map_files: dict[str, Path] = {}
+    _csv_files(layout.sections_dir, step)  # a sections/ that is no folder is refused, not skipped
     for source_id, path in sorted((s, layout.sections_csv(s)) for s in text_files):
         if not present(path):
             continue  # a section map is optional

@@ -488,19 +488,30 @@ def test_site_status_says_nothing_to_do_once_everything_is_done(corpus_dir, caps
     assert (code, capsys.readouterr().out) == (0, "gamma: nothing to do\n")
 
 
+RATINGS = ["minor"] * 4 + ["low"]
+"""Methodological limitations, coherence, adequacy, relevance and confidence of a finding."""
+
+
+def write_findings(layout: Layout, rows: list[list[str]]) -> None:
+    """``data/cerqual.csv`` holding ``rows`` under the schema's header, judged_sites
+    included when the rows have it."""
+    from analysis.synthesis import CERQUAL
+
+    header = (CERQUAL.names if rows and len(rows[0]) == len(CERQUAL.names)
+              else CERQUAL.base_names)
+    layout.cerqual_csv.write_text(csv_text(header, rows), encoding="utf-8")
+
+
 def test_site_status_lists_cerqual_findings_the_site_now_contributes_to(corpus_dir):
     from analysis.sitestatus import site_status
 
     layout, text = corpus_dir
     add_site(layout, "gamma", text, **SITE_ARGS)
     _accept_all(layout, "gamma")
-    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
-              "coherence", "adequacy", "relevance", "confidence", "explanation"]
-    judged = ["minor"] * 4 + ["low"]
-    layout.cerqual_csv.write_text(csv_text(header, [
-        ["F1", "Leaders are open.", "openness", "positive", *judged, "Alpha reports it."],
-        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *judged,
-         "Beta reports it; so does Gamma."]]), encoding="utf-8")
+    write_findings(layout, [
+        ["F1", "Leaders are open.", "openness", "positive", *RATINGS, "Alpha reports it."],
+        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *RATINGS,
+         "Beta reports it; so does Gamma."]])
     items = site_status(layout, "gamma")
     cerqual = items[items["kind"] == "cerqual"]
     assert cerqual["what"].str.startswith("F1:").tolist() == [True]
@@ -525,14 +536,10 @@ def test_site_status_and_the_cerqual_table_read_judged_sites_alike(corpus_dir, c
     alpha = coded.query("site == 'alpha' and attribution == 'primary'")
     code, valence = alpha[alpha["canonical_code"].isin(gamma_codes) == contributes].iloc[0][
         ["canonical_code", "valence"]]
-    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
-              "coherence", "adequacy", "relevance", "confidence", "explanation",
-              "judged_sites"]
 
     def summary(judged: str) -> pd.DataFrame:
-        layout.cerqual_csv.write_text(csv_text(header, [
-            ["F1", "A finding.", code, valence, *["minor"] * 4, "low", "Reviewed.", judged]]),
-            encoding="utf-8")
+        write_findings(layout, [["F1", "A finding.", code, valence, *RATINGS, "Reviewed.",
+                                 judged]])
         return cerqual_summary(load_cerqual(layout.cerqual_csv, corpus.codebook), coded,
                                corpus.site_ids)
 
@@ -551,12 +558,7 @@ def test_judged_sites_not_written_as_slugs_separated_by_semicolons_is_refused(co
     from analysis.synthesis import load_cerqual
 
     layout, _ = corpus_dir
-    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
-              "coherence", "adequacy", "relevance", "confidence", "explanation",
-              "judged_sites"]
-    layout.cerqual_csv.write_text(csv_text(header, [
-        ["F1", "A finding.", "openness", "positive", *["minor"] * 4, "low", "x", judged]]),
-        encoding="utf-8")
+    write_findings(layout, [["F1", "A finding.", "openness", "positive", *RATINGS, "x", judged]])
     with pytest.raises(InputError) as caught:
         load_cerqual(layout.cerqual_csv, load_corpus(layout).codebook)
     message = str(caught.value)
@@ -570,14 +572,10 @@ def test_site_status_names_the_physical_line_of_a_finding_after_a_multiline_cell
     layout, text = corpus_dir
     add_site(layout, "gamma", text, **SITE_ARGS)
     _accept_all(layout, "gamma")
-    header = ["finding_id", "finding", "codes", "valence", "methodological_limitations",
-              "coherence", "adequacy", "relevance", "confidence", "explanation"]
-    judged = ["minor"] * 4 + ["low"]
-    layout.cerqual_csv.write_text(csv_text(header, [
-        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *judged,
+    write_findings(layout, [
+        ["F2", "Infrastructure is lacking.", "infrastructure", "negative", *RATINGS,
          "Beta reports it;\nso does Gamma."],
-        ["F1", "Leaders are open.", "openness", "positive", *judged, "Alpha reports it."]]),
-        encoding="utf-8")
+        ["F1", "Leaders are open.", "openness", "positive", *RATINGS, "Alpha reports it."]])
     cerqual = site_status(layout, "gamma").query("kind == 'cerqual'")
     assert cerqual["where"].tolist() == [f"{layout.cerqual_csv}:4"]  # line 3 holds F2's rest
 

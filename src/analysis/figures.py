@@ -21,8 +21,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.comparison import NOT_REPORTED, matrix_wide
-from analysis.sources import CATEGORIES
 from analysis.io import atomic_write_bytes
+from analysis.sources import CATEGORIES
 
 STATE_COLOURS = {
     NOT_REPORTED: "#f2f2f2", "practiced": "#7fbf7b", "improved": "#7fbf7b",
@@ -80,6 +80,14 @@ def framework_figure(matrix: pd.DataFrame, category: str, title: str = "",
     return fig
 
 
+def _in_words(text: str, width: float) -> plt.Figure:
+    """A figure that has nothing to draw: what it would show, said in one wrapped line."""
+    fig, ax = plt.subplots(figsize=(width, 1.2))
+    ax.axis("off")
+    ax.text(0, 0.5, text, wrap=True, va="center", fontsize=9)
+    return fig
+
+
 def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
                         labels: dict[str, str] | None = None) -> plt.Figure:
     """Diverging bars, one row per reported canonical code of one site: its positive
@@ -87,11 +95,7 @@ def site_profile_figure(matrix: pd.DataFrame, site: str, name: str = "",
     part = matrix[(matrix["site"] == site) & (matrix["state"] != NOT_REPORTED)]
     title = f"What the {name or site} study reports: segments per code"
     if part.empty:  # no accepted coding yet: said in words, not an empty chart
-        fig, ax = plt.subplots(figsize=(7, 1.2))
-        ax.axis("off")
-        ax.text(0, 0.5, f"{title}: no code yet (the site has no accepted coded segment).",
-                va="center", fontsize=9)
-        return fig
+        return _in_words(f"{title}: no code yet (the site has no accepted coded segment).", 7)
     rows = [f"{category.capitalize()}: {(labels or {}).get(code, code.replace('_', ' '))}"
             for category, code in zip(part["category"], part["code"])]
     positive = part["n_positive"].astype(int).to_numpy()
@@ -129,11 +133,8 @@ def similarity_figure(similarity: pd.DataFrame, names: dict[str, str] | None = N
     left_out = ("Left out, reporting no code: "
                 + ", ".join((names or {}).get(s, s) for s in undefined) + ".") if undefined else ""
     if len(wide) < 2:
-        fig, ax = plt.subplots(figsize=(5, 1.2))
-        ax.axis("off")
-        ax.text(0, 0.5, f"{title}: fewer than two sites report codes, nothing to compare. "
-                f"{left_out}", wrap=True, va="center", fontsize=9)
-        return fig
+        return _in_words(f"{title}: fewer than two sites report codes, nothing to compare. "
+                         f"{left_out}", 5)
     grid = sns.clustermap(wide, method="average", cmap="Blues", vmin=0, vmax=1, annot=True,
                           fmt=".2f", figsize=(5, 5), cbar_pos=(0.02, 0.82, 0.03, 0.15),
                           dendrogram_ratio=0.15)

@@ -353,9 +353,9 @@ class _Ctx:
     def an(self):
         return _analysis(self.corpus, self.t["segments"], self.t["site_code_matrix"])
 
-    @cached_property
+    @property
     def labels(self) -> dict[str, str]:
-        return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_en"]))
+        return self.an.labels
 
     @cached_property
     def best(self) -> pd.DataFrame:
@@ -367,9 +367,9 @@ class _Ctx:
     def label_id(self) -> dict[str, str]:
         return dict(zip(self.corpus.codebook["code"], self.corpus.codebook["label_id"]))
 
-    @cached_property
+    @property
     def names(self) -> dict[str, str]:
-        return site_names(self.corpus.sites)
+        return self.an.names
 
     @cached_property
     def site_notes(self) -> dict[str, str]:

@@ -171,9 +171,9 @@ DICTIONARY: dict[str, tuple[str, dict[str, str]]] = {
 
 def compute_tables(corpus: Corpus) -> dict[str, pd.DataFrame]:
     """Every output table, keyed by name (the order of :data:`DICTIONARY`)."""
-    # the suggestions' evaluation first: when it is computed, its sentence units and term
-    # counts are freed before the other tables are held (the peak memory of a large corpus)
-    # (after the last input it reads, cerqual.csv: a refused input stores nothing)
+    # cerqual.csv, the last input, is read before anything is computed, so a refused input
+    # stores no cache entry; then the suggestions' evaluation, so its sentence units and
+    # term counts are freed before the other tables are held (a large corpus's peak memory)
     findings = synthesis.load_findings(corpus)
     evaluation = autocode_evaluation(corpus)
     sites = corpus.site_ids

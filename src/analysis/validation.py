@@ -27,8 +27,7 @@ def validate(layout: Layout) -> list[tuple[str, str]]:
     corpus = load_inputs(checks)
     if present(layout.cerqual_csv):
         checks.step(layout.cerqual_csv,
-                    lambda: synthesis.load_cerqual(layout.cerqual_csv, corpus.codebook,
-                                                   corpus.site_ids),
+                    lambda: synthesis.load_findings(corpus),
                     lambda t: f"ok ({len(t)} findings)",
                     needs=[layout.codebook_csv, layout.sites_csv])
     checks.step(layout.corpus_csv, lambda: report.load_corpus_meta(layout),

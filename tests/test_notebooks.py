@@ -142,9 +142,15 @@ def test_a_reused_kernel_runs_each_notebook_as_a_kernel_of_its_own_would(tmp_pat
     first = small_notebook(tmp_path / "first.ipynb", *code)
     second = small_notebook(tmp_path / "second.ipynb", "'x' in dir(), 'noisy' in dir()", *code,
                             "import os\nos.getcwd() == os.path.dirname(os.path.abspath('noisy.py'))")
+    # printed in two flushes: one stream output all the same, whatever the kernel's timing
+    third = small_notebook(tmp_path / "third.ipynb",
+                           "import time\nprint('a', flush=True)\ntime.sleep(0.3)\nprint('b')")
     out = tmp_path / "out"
     assert run_jobs([("first", first, out / "first.ipynb", {}),
-                     ("second", second, out / "second.ipynb", {})], workers=1) == 0
+                     ("second", second, out / "second.ipynb", {}),
+                     ("third", third, out / "third.ipynb", {})], workers=1) == 0
+    streamed = json.loads((out / "third.ipynb").read_text())["cells"][0]["outputs"]
+    assert [(o["output_type"], "".join(o["text"])) for o in streamed] == [("stream", "a\nb\n")]
     reused = json.loads((out / "second.ipynb").read_text())
     cells = reused["cells"]
     assert [c["execution_count"] for c in cells] == [1, 2, 3, 4]
@@ -246,3 +252,16 @@ def test_a_styled_table_never_wraps_an_id_and_wraps_other_text():
     rules = dict(re.findall(r"#T_t_row0_(col\d) \{([^}]*)\}", html))
     assert "white-space: nowrap" in rules["col0"] and "normal" not in rules["col0"]
     assert "white-space: normal" in rules["col1"]
+
+
+@pytest.mark.kit_data
+def test_the_segment_ids_of_a_site_profile_never_wrap():
+    import re
+
+    from analysis import views
+
+    an = views.open_corpus("", "")
+    html = views.profile_display(an, an.sites[0], "outcome").to_html()
+    column = re.search(r'class="col_heading level0 (col\d+)" >Segment id<', html).group(1)
+    rule = re.search(rf"#T_profile-outcome_row0_{column}\b[^{{]*\{{([^}}]*)\}}", html).group(1)
+    assert "white-space: nowrap" in rule and "normal" not in rule, rule

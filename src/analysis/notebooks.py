@@ -75,7 +75,9 @@ def execute(notebook: Path, output: Path, parameters: dict, kernel: "Kernel | No
     ``output`` through :func:`analysis.io.atomic_write_text`, so a failed run leaves
     the previous output as it was. Without ``kernel``, papermill starts a kernel of its
     own in the notebook's folder; with one, the notebook runs in that kernel, in a fresh
-    namespace (:meth:`Kernel.fresh`).
+    namespace (:meth:`Kernel.fresh`). Adjacent stream outputs of a cell are merged
+    (``coalesce_streams``): how the kernel happened to flush a print does not change the
+    notebook.
     """
     import papermill
 
@@ -86,13 +88,14 @@ def execute(notebook: Path, output: Path, parameters: dict, kernel: "Kernel | No
         if kernel is None:
             papermill.execute_notebook(str(notebook), str(executed), parameters=parameters,
                                        kernel_name=KERNEL, progress_bar=False,
-                                       cwd=str(notebook.parent))
+                                       cwd=str(notebook.parent), coalesce_streams=True)
         else:
             kernel.fresh(notebook.parent)
             try:
                 papermill.execute_notebook(str(notebook.resolve()), str(executed),
                                            parameters=parameters, kernel_name=KERNEL,
-                                           progress_bar=False, km=kernel.manager)
+                                           progress_bar=False, km=kernel.manager,
+                                           coalesce_streams=True)
             finally:
                 kernel.release_clients()
         atomic_write_text(output, without_volatile(executed.read_text(encoding="utf-8")))

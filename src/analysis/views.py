@@ -216,7 +216,7 @@ def profile_display(an: Analysis, site: str, category: str):
     shown = table.assign(state=table["state"].map(state_word))
     return styled(shown[["label", "state", "n_segments", "quote", "segment_id"]].rename(
         columns={"label": category.capitalize(), "state": "State", "n_segments": "Segments",
-                 "quote": "Clearest quote", "segment_id": "Segment"}),
+                 "quote": "Clearest quote", "segment_id": "Segment id"}),
         uuid=f"profile-{category}")
 
 
